@@ -1,0 +1,3 @@
+"""Patron: a self-hosted customer data platform."""
+
+__version__ = "0.1.0"

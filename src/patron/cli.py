@@ -1,0 +1,226 @@
+"""The ``patron`` command: run the server, manage workspaces, inspect customers."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from patron.domain.customers import CustomerView
+from patron.domain.errors import PatronError
+from patron.domain.workspaces import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
+from patron.services import Services, open_services
+from patron.settings import get_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, help="Patron, a self-hosted customer data platform.")
+workspace_app = typer.Typer(no_args_is_help=True, help="Create and list workspaces (tenants).")
+customers_app = typer.Typer(no_args_is_help=True, help="Inspect customer profiles.")
+events_app = typer.Typer(no_args_is_help=True, help="Inspect events.")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(customers_app, name="customers")
+app.add_typer(events_app, name="events")
+
+console = Console()
+errors = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+WorkspaceOption = Annotated[
+    str, typer.Option("--workspace", "-w", help="Name of the workspace to act in.")
+]
+
+
+def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the services, run one piece of work, close; domain errors exit with 1."""
+
+    async def main() -> T:
+        services = await open_services(get_settings())
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(main())
+    except PatronError as error:
+        errors.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(1) from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(
+        orjson.dumps(value, option=orjson.OPT_INDENT_2, default=_jsonable).decode() + "\n"
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [PATRON_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [PATRON_PORT].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Server processes, PostgreSQL only [PATRON_WORKERS].")
+    ] = None,
+) -> None:
+    """Run the Patron server (migrates the database first)."""
+    import uvicorn
+
+    settings = get_settings()
+    workers = workers or settings.workers
+    if workers > 1 and settings.is_sqlite:
+        errors.print("[red]error:[/red] SQLite takes one server process; use PostgreSQL to scale")
+        raise typer.Exit(2)
+    uvicorn.run(
+        "patron.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        server_header=False,
+    )
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: str,
+    write_key: Annotated[
+        str | None,
+        typer.Option(help="Use this tracking write key (e.g. the one your apps already ship)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a workspace and print its credentials (shown only now)."""
+    keys: dict[KeyKind, str | None] = {KeyKind.TRACKING_WRITE_KEY: write_key}
+    issued = _run(lambda s: s.workspaces.create(name=name, keys=keys))
+    _print_issued(issued, as_json)
+
+
+@workspace_app.command("add-key")
+def workspace_add_key(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    write_key: Annotated[str | None, typer.Option(help="Use this key instead of a new one.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue another tracking write key for a workspace (e.g. one lost after start-up)."""
+    key = _run(
+        lambda s: s.workspaces.add_key(
+            name=workspace, kind=KeyKind.TRACKING_WRITE_KEY, key=write_key
+        )
+    )
+    if as_json:
+        _print_json({"workspace": workspace, KeyKind.TRACKING_WRITE_KEY.value: key})
+    else:
+        console.print(f"tracking write key for {workspace!r}: [bold]{key}[/bold]")
+
+
+@workspace_app.command("list")
+def workspace_list(as_json: JsonOption = False) -> None:
+    """List the workspaces."""
+    found = _run(lambda s: s.workspaces.list())
+    if as_json:
+        _print_json([asdict(workspace) for workspace in found])
+        return
+    table = Table("name", "id", "created")
+    for workspace in found:
+        table.add_row(workspace.name, workspace.id, workspace.created_at.isoformat())
+    console.print(table)
+
+
+def _print_issued(issued: IssuedKeys, as_json: bool) -> None:
+    document = {**asdict(issued.workspace), "credentials": issued.keys}
+    if as_json:
+        _print_json(document)
+        return
+    console.print(f"workspace [bold]{issued.workspace.name}[/bold] ({issued.workspace.id})")
+    for kind, key in issued.keys.items():
+        console.print(f"  {kind}: [bold]{key}[/bold]")
+    console.print("Keys are stored hashed: keep them now, they are not shown again.")
+
+
+@customers_app.command("get")
+def customers_get(
+    ref: Annotated[str, typer.Argument(metavar="ID_OR_USER_ID")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a customer by Patron id, userId or anonymousId."""
+
+    async def work(services: Services) -> CustomerView:
+        found = await services.workspaces.get(name=workspace)
+        return await services.customers.get(workspace_id=found.id, ref=ref)
+
+    view = _run(work)
+    document = customer_document(view)
+    if as_json:
+        _print_json(document)
+    else:
+        console.print_json(orjson.dumps(document, default=_jsonable).decode())
+
+
+def customer_document(view: CustomerView) -> dict[str, Any]:
+    """A customer as the CLI prints it."""
+    profile = asdict(view.profile)
+    profile.pop("workspace_id")
+    profile["traits"] = view.profile.traits()
+    profile["identities"] = [{"kind": kind.value, "value": value} for kind, value in view.identities]
+    profile["groups"] = view.groups
+    return profile
+
+
+@events_app.command("list")
+def events_list(
+    customer: Annotated[str, typer.Option(help="Patron id, userId or anonymousId.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List a customer's events, newest first, with every stored field."""
+
+    async def work(services: Services) -> list[dict[str, Any]]:
+        found = await services.workspaces.get(name=workspace)
+        return await services.customers.list_events(
+            workspace_id=found.id, ref=customer, limit=limit
+        )
+
+    events = _run(work)
+    if as_json:
+        _print_json(events)
+        return
+    table = Table("timestamp", "type", "name", "user_id", "anonymous_id", "message_id")
+    for event in events:
+        table.add_row(
+            event["timestamp"].isoformat(),
+            event["type"],
+            event["name"] or "",
+            event["user_id"] or "",
+            event["anonymous_id"] or "",
+            event["message_id"],
+        )
+    console.print(table)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (the server also does this at start)."""
+    _run(lambda s: asyncio.sleep(0))
+    console.print("database is up to date")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,215 @@
+"""Identity resolution: which customer a message belongs to.
+
+The rules, applied to every message in arrival order:
+
+* A ``userId`` names a known person. The first message with a new ``userId``
+  creates their profile, unless it also carries an ``anonymousId`` whose
+  profile has no ``userId`` yet: that anonymous profile is *promoted* (it gets
+  the ``userId``), so its earlier events become the person's.
+* An ``anonymousId`` seen with a ``userId`` is linked to that person. If the
+  ``anonymousId`` already had an anonymous profile of its own, that profile is
+  *merged* into the person's: events, identities, groups and traits all move.
+* An ``anonymousId`` already linked to a *different* known person is left
+  alone (a shared device must not merge two people); the message goes to the
+  ``userId``'s profile.
+* ``alias`` links ``previousId`` to ``userId`` explicitly, merging the two
+  profiles when both exist, even if both are known people.
+* In a merge the surviving profile's values win; the other only fills gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from patron.domain.messages import Message, MessageType
+from patron.domain.ports import EventRecord, IdentityKey, TrackingUnit
+from patron.domain.profiles import IdentityKind, Profile
+from patron.ids import new_id
+
+USER = IdentityKind.USER_ID
+ANON = IdentityKind.ANONYMOUS_ID
+
+
+def identity_keys(messages: Iterable[Message]) -> set[IdentityKey]:
+    """Every identity a batch of messages mentions, for one prefetch query."""
+    keys: set[IdentityKey] = set()
+    for message in messages:
+        if message.user_id is not None:
+            keys.add((USER, message.user_id))
+        if message.anonymous_id is not None:
+            keys.add((ANON, message.anonymous_id))
+        if message.previous_id is not None:
+            keys.update(((USER, message.previous_id), (ANON, message.previous_id)))
+    return keys
+
+
+class IdentityResolver:
+    """Resolves messages to customers within one transaction, buffering writes.
+
+    New profiles, identities and events are written in bulk by :meth:`flush`;
+    a merge flushes first so that the store moves a complete picture.
+    """
+
+    def __init__(self, unit: TrackingUnit, workspace_id: str, now: datetime) -> None:
+        self.unit = unit
+        self.workspace_id = workspace_id
+        self.now = now
+        self.owners: dict[IdentityKey, str] = {}
+        self.profiles: dict[str, Profile] = {}
+        self.created: dict[str, Profile] = {}
+        self.dirty: set[str] = set()
+        self.new_identities: list[tuple[IdentityKey, str]] = []
+        self.events: list[EventRecord] = []
+        self.groups: dict[str, dict[str, object]] = {}
+        self.members: set[tuple[str, str]] = set()
+
+    def prefetch(self, messages: Iterable[Message]) -> None:
+        keys = identity_keys(messages)
+        if keys:
+            self.owners.update(self.unit.find_identities(self.workspace_id, keys))
+
+    # -- resolution -----------------------------------------------------
+
+    def resolve(self, message: Message) -> str:
+        """Return the id of the customer ``message`` belongs to, linking as it goes."""
+        if message.type is MessageType.ALIAS:
+            assert message.user_id is not None and message.previous_id is not None
+            return self._alias(message.previous_id, message.user_id)
+        user_id, anonymous_id = message.user_id, message.anonymous_id
+        if user_id is None:
+            assert anonymous_id is not None
+            owner = self.owners.get((ANON, anonymous_id))
+            return owner or self._create(None, [(ANON, anonymous_id)]).id
+        person = self.owners.get((USER, user_id))
+        anonymous_owner = self.owners.get((ANON, anonymous_id)) if anonymous_id else None
+        if person is None:
+            if anonymous_owner is not None and self._is_anonymous(anonymous_owner):
+                return self._promote(anonymous_owner, user_id)
+            keys = [(USER, user_id)]
+            if anonymous_id is not None and anonymous_owner is None:
+                keys.append((ANON, anonymous_id))
+            return self._create(user_id, keys).id
+        if anonymous_id is not None:
+            if anonymous_owner is None:
+                self._link((ANON, anonymous_id), person)
+            elif anonymous_owner != person and self._is_anonymous(anonymous_owner):
+                self._merge(source_id=anonymous_owner, target_id=person)
+        return person
+
+    def _alias(self, previous_id: str, user_id: str) -> str:
+        previous = self.owners.get((USER, previous_id)) or self.owners.get((ANON, previous_id))
+        person = self.owners.get((USER, user_id))
+        if previous is None and person is None:
+            return self._create(user_id, [(USER, user_id), *_both(previous_id)]).id
+        if person is None:
+            assert previous is not None
+            profile = self.profile(previous)
+            profile.external_id = user_id  # the new id is the person's id from now on
+            self._touch(profile)
+            self._link((USER, user_id), previous)
+            return previous
+        if previous is None:
+            for key in _both(previous_id):
+                self._link(key, person)
+        elif previous != person:
+            self._merge(source_id=previous, target_id=person)
+        return person
+
+    # -- profile changes --------------------------------------------------
+
+    def profile(self, customer_id: str) -> Profile:
+        """The profile, loaded (and locked) on first use in this transaction."""
+        if customer_id not in self.profiles:
+            for loaded in self.unit.load_profiles(self.workspace_id, [customer_id]):
+                self.profiles[loaded.id] = loaded
+        return self.profiles[customer_id]
+
+    def apply_traits(self, customer_id: str, traits: dict[str, object]) -> None:
+        profile = self.profile(customer_id)
+        if profile.apply_traits(traits, now=self.now):
+            self._touch(profile)
+
+    def _is_anonymous(self, customer_id: str) -> bool:
+        return self.profile(customer_id).external_id is None
+
+    def _create(self, external_id: str | None, keys: list[IdentityKey]) -> Profile:
+        profile = Profile(
+            id=new_id("cust"),
+            workspace_id=self.workspace_id,
+            external_id=external_id,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        self.profiles[profile.id] = self.created[profile.id] = profile
+        for key in keys:
+            self._link(key, profile.id)
+        return profile
+
+    def _promote(self, customer_id: str, user_id: str) -> str:
+        profile = self.profile(customer_id)
+        profile.external_id = user_id
+        self._touch(profile)
+        self._link((USER, user_id), customer_id)
+        return customer_id
+
+    def _link(self, key: IdentityKey, customer_id: str) -> None:
+        self.owners[key] = customer_id
+        self.new_identities.append((key, customer_id))
+
+    def _touch(self, profile: Profile) -> None:
+        profile.updated_at = self.now
+        if profile.id not in self.created:
+            self.dirty.add(profile.id)
+
+    def _merge(self, *, source_id: str, target_id: str) -> None:
+        source, target = self.profile(source_id), self.profile(target_id)
+        self.flush()
+        target.absorb(source, now=self.now)
+        source.merged_into = target_id
+        self._touch(source)
+        self._touch(target)
+        self.unit.move_customer_data(self.workspace_id, source_id=source_id, target_id=target_id)
+        for key, owner in self.owners.items():
+            if owner == source_id:
+                self.owners[key] = target_id
+        self.flush()
+
+    # -- groups and events ------------------------------------------------
+
+    def add_group(self, group_id: str, traits: dict[str, object], customer_id: str) -> None:
+        self.groups.setdefault(group_id, {}).update(
+            {key: value for key, value in traits.items() if value is not None}
+        )
+        self.members.add((group_id, customer_id))
+
+    def add_event(self, event: EventRecord) -> None:
+        self.events.append(event)
+
+    def flush(self) -> None:
+        """Write everything buffered, in an order that keeps references valid."""
+        unit, workspace_id, now = self.unit, self.workspace_id, self.now
+        if self.created:
+            unit.create_profiles(list(self.created.values()))
+            self.created.clear()
+        for customer_id in sorted(self.dirty):
+            unit.save_profile(self.profiles[customer_id])
+        self.dirty.clear()
+        if self.new_identities:
+            unit.add_identities(workspace_id, self.new_identities, now)
+            self.new_identities = []
+        if self.events:
+            unit.add_events(self.events)
+            self.events = []
+        for group_id, traits in self.groups.items():
+            unit.save_group(workspace_id, group_id, traits, now)
+        self.groups.clear()
+        for group_id, customer_id in sorted(self.members):
+            unit.add_group_member(workspace_id, group_id, customer_id, now)
+        self.members.clear()
+
+
+def _both(value: str) -> list[IdentityKey]:
+    # An alias's previousId may have been a userId or an anonymousId; register
+    # both so that later messages carrying it, either way, find the person.
+    return [(USER, value), (ANON, value)]

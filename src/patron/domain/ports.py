@@ -1,0 +1,149 @@
+"""What the domain needs from storage, as protocols the store implements.
+
+The domain calls these inside one transaction (a *unit of work*); it never
+sees SQL, connections or drivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from patron.domain.profiles import IdentityKind, Profile
+
+T = TypeVar("T")
+
+IdentityKey = tuple[IdentityKind, str]
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """An event as stored: the message's indexed fields plus its document."""
+
+    workspace_id: str
+    customer_id: str
+    message_id: str
+    type: str
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    timestamp: datetime
+    original_timestamp: datetime | None
+    sent_at: datetime | None
+    received_at: datetime
+    document: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Workspace:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class ApiKey:
+    workspace_id: str
+    kind: str
+    key_hash: str
+    hint: str  # the first characters, so an operator can tell keys apart
+    created_at: datetime
+
+
+class TrackingUnit(Protocol):
+    """Storage operations the ingest rules use inside one transaction."""
+
+    def existing_message_ids(self, workspace_id: str, message_ids: Collection[str]) -> set[str]:
+        """Which of these message ids the workspace has already stored."""
+        ...
+
+    def find_identities(
+        self, workspace_id: str, keys: Collection[IdentityKey]
+    ) -> dict[IdentityKey, str]:
+        """Map each known identity to the id of the customer it belongs to."""
+        ...
+
+    def load_profiles(self, workspace_id: str, customer_ids: Collection[str]) -> list[Profile]:
+        """Load profiles for update (locked against concurrent writers where supported)."""
+        ...
+
+    def create_profiles(self, profiles: Sequence[Profile]) -> None: ...
+
+    def save_profile(self, profile: Profile) -> None: ...
+
+    def add_identities(
+        self, workspace_id: str, identities: Sequence[tuple[IdentityKey, str]], now: datetime
+    ) -> None:
+        """Link identities to customers (``(key, customer_id)`` pairs)."""
+        ...
+
+    def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
+        """Re-point everything that belongs to ``source_id`` (events, identities, groups)."""
+        ...
+
+    def add_events(self, events: Sequence[EventRecord]) -> None: ...
+
+    def save_group(
+        self, workspace_id: str, group_id: str, traits: dict[str, Any], now: datetime
+    ) -> None:
+        """Create the group or merge ``traits`` into it."""
+        ...
+
+    def add_group_member(
+        self, workspace_id: str, group_id: str, customer_id: str, now: datetime
+    ) -> None: ...
+
+
+class CustomerReader(Protocol):
+    """Read-only queries about customers and their events."""
+
+    def get_profile(self, workspace_id: str, customer_id: str) -> Profile | None: ...
+
+    def find_customer_id(self, workspace_id: str, key: IdentityKey) -> str | None: ...
+
+    def list_identities(self, workspace_id: str, customer_id: str) -> list[IdentityKey]: ...
+
+    def list_groups(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]: ...
+
+    def list_events(
+        self, workspace_id: str, customer_id: str, *, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class WorkspaceUnit(Protocol):
+    """Storage of workspaces and their API keys."""
+
+    def get_workspace_by_name(self, name: str) -> Workspace | None: ...
+
+    def get_workspace(self, workspace_id: str) -> Workspace | None: ...
+
+    def list_workspaces(self) -> list[Workspace]: ...
+
+    def create_workspace(self, workspace: Workspace) -> None: ...
+
+    def add_key(self, key: ApiKey) -> None:
+        """Store a key; raises :class:`~patron.domain.errors.Conflict` if it exists."""
+        ...
+
+    def find_key(self, key_hash: str) -> ApiKey | None: ...
+
+
+class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, Protocol):
+    """Everything available inside one transaction."""
+
+
+class Store(Protocol):
+    """Runs domain work in transactions."""
+
+    async def write(self, work: Callable[[Unit], T], *, size: int = 1) -> T:
+        """Run ``work`` in a write transaction; return once it is committed.
+
+        ``size`` is how many messages the work carries, for back-pressure.
+        """
+        ...
+
+    async def read(self, work: Callable[[Unit], T]) -> T:
+        """Run ``work`` against a consistent snapshot."""
+        ...

@@ -1,0 +1,45 @@
+"""The composition root: settings -> database -> store -> domain services."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from patron.domain.customers import CustomerService
+from patron.domain.tracking import TrackingService
+from patron.domain.workspaces import WorkspaceService
+from patron.settings import Settings
+from patron.store.database import Database
+from patron.store.sql_store import SqlStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything a surface or the CLI calls, built once per process."""
+
+    store: SqlStore
+    workspaces: WorkspaceService
+    tracking: TrackingService
+    customers: CustomerService
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def open_services(settings: Settings, *, migrate: bool = True) -> Services:
+    """Connect to the database (migrating it first) and build the services."""
+    database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    if migrate:
+        await asyncio.to_thread(database.migrate)
+    store = SqlStore(
+        database,
+        queue_limit=settings.ingest_queue_limit,
+        batch_limit=settings.commit_batch_limit,
+        read_threads=4 if database.is_sqlite else 8,
+    )
+    return Services(
+        store=store,
+        workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
+        tracking=TrackingService(store),
+        customers=CustomerService(store),
+    )

@@ -1,0 +1,105 @@
+"""Engines, connection set-up and migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant will do: it only has to be the same in every Patron process.
+MIGRATION_LOCK_ID = 0x5A7201
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits, which orjson refuses
+        return json.dumps(value)
+
+
+def loads(value: str | bytes) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+class Database:
+    """The engines of one database: a writer and readers.
+
+    On SQLite the writer engine opens every transaction with ``BEGIN
+    IMMEDIATE`` (take the write lock first, so two processes never deadlock
+    upgrading a read lock), and readers use plain deferred transactions that
+    WAL lets run beside the writer.
+    """
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
+        if self.is_sqlite:
+            self._prepare_sqlite_file()
+            self.writer = create_engine(url, pool_size=1, max_overflow=0, **options)
+            self.reader = create_engine(url, pool_size=4, max_overflow=4, **options)
+            _configure_sqlite(self.writer, sqlite_synchronous, begin="BEGIN IMMEDIATE")
+            _configure_sqlite(self.reader, sqlite_synchronous, begin="BEGIN")
+        else:
+            self.writer = create_engine(url, pool_size=2, pool_pre_ping=True, **options)
+            self.reader = create_engine(url, pool_size=8, pool_pre_ping=True, **options)
+
+    def _prepare_sqlite_file(self) -> None:
+        database = make_url(self.url).database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (safe with many processes)."""
+        with self.writer.connect() as connection:
+            if not self.is_sqlite:  # one process migrates, the others wait
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            try:
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            finally:
+                if not self.is_sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID}
+                    )
+                connection.commit()
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite, so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"synchronous={synchronous}",
+            "busy_timeout=10000",
+            "foreign_keys=ON",
+            "cache_size=-65536",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(begin)

@@ -1,0 +1,117 @@
+"""The tables. Migrations (``store/migrations``) create them; a test checks they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from patron.store.types import BigId, Json, UTCDateTime
+
+ID = 40  # "cust_" + 26 characters, with room to spare
+EXTERNAL_ID = 1000  # the longest userId / anonymousId / messageId accepted
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),  # SHA-256 hex of the key
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("hint", String(8), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    Column("external_id", String(EXTERNAL_ID)),
+    Column("name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("birthdate", String(40)),
+    Column("address", Json),
+    Column("description", Text),
+    Column("attributes", Json, nullable=False),
+    Column("merged_into", String(ID)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "workspace_id", "external_id"),
+    Index(None, "workspace_id", "email"),
+    Index(None, "workspace_id", "created_at"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("workspace_id", String(ID), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("value", String(EXTERNAL_ID), primary_key=True),
+    Column("customer_id", String(ID), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Append-only. No foreign keys: the hot table pays for no checks on insert.
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(ID), nullable=False),
+    Column("customer_id", String(ID), nullable=False),
+    Column("message_id", String(EXTERNAL_ID), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("name", Text),
+    Column("user_id", String(EXTERNAL_ID)),
+    Column("anonymous_id", String(EXTERNAL_ID)),
+    Column("timestamp", UTCDateTime(), nullable=False),
+    Column("original_timestamp", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("payload", Json, nullable=False),
+    UniqueConstraint("workspace_id", "message_id"),
+    Index(None, "customer_id", "timestamp"),
+)
+
+customer_groups = Table(
+    "customer_groups",
+    metadata,
+    Column("workspace_id", String(ID), primary_key=True),
+    Column("group_id", String(EXTERNAL_ID), primary_key=True),
+    Column("traits", Json, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("workspace_id", String(ID), primary_key=True),
+    Column("group_id", String(EXTERNAL_ID), primary_key=True),
+    Column("customer_id", String(ID), ForeignKey("customers.id"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

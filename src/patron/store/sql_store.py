@@ -1,0 +1,83 @@
+"""The store the domain uses: group-committed writes, pooled reads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from patron.domain.errors import Unavailable
+from patron.store.committer import GroupCommitter, JobFailed, TransientError
+from patron.store.database import Database
+from patron.store.unit import SqlUnit
+
+T = TypeVar("T")
+
+# PostgreSQL SQLSTATEs that mean "try the same thing again".
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "57014"}
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Lock timeouts, lost connections, serialisation failures and racing inserts."""
+    if isinstance(error, OperationalError | IntegrityError) or error.connection_invalidated:
+        return True
+    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+class SqlStore:
+    """Implements the domain's :class:`~patron.domain.ports.Store` on a :class:`Database`."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        queue_limit: int = 50_000,
+        batch_limit: int = 5_000,
+        read_threads: int = 4,
+    ) -> None:
+        self.database = database
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="patron-read")
+        self._committer = GroupCommitter(
+            self._transaction, queue_limit=queue_limit, batch_limit=batch_limit
+        )
+
+    async def write(self, work: Callable[[Any], T], *, size: int = 1) -> T:
+        result: T = await self._committer.submit(work, size)
+        return result
+
+    async def read(self, work: Callable[[Any], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, work)
+
+    async def close(self) -> None:
+        await self._committer.close()
+        self._readers.shutdown(wait=True)
+        self.database.dispose()
+
+    def _read(self, work: Callable[[Any], T]) -> T:
+        try:
+            with self.database.reader.connect() as connection, connection.begin():
+                return work(SqlUnit(connection))
+        except DBAPIError as error:
+            raise Unavailable("the database is not available; retry later") from error
+
+    def _transaction(self, works: list[Callable[[Any], Any]]) -> list[Any]:
+        results: list[Any] = []
+        try:
+            with self.database.writer.begin() as connection:
+                unit = SqlUnit(connection)
+                for index, work in enumerate(works):
+                    try:
+                        results.append(work(unit))
+                    except DBAPIError as error:
+                        if is_transient(error):
+                            raise
+                        raise JobFailed(index, error) from error
+                    except Exception as error:
+                        raise JobFailed(index, error) from error
+        except DBAPIError as error:
+            raise TransientError(str(error)) from error
+        return results

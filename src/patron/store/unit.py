@@ -1,0 +1,346 @@
+"""The unit of work: every query the domain's ports need, on one connection."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from patron.domain.errors import Conflict
+from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
+from patron.domain.profiles import IdentityKind, Profile
+from patron.store.schema import (
+    api_keys,
+    customer_groups,
+    customers,
+    events,
+    group_members,
+    identities,
+    workspaces,
+)
+
+# Bound parameters per IN (...) list: well below every driver's limit.
+CHUNK = 500
+
+# Columns of the event document that live in their own columns.
+_EVENT_COLUMNS = {
+    "messageId": "message_id",
+    "type": "type",
+    "userId": "user_id",
+    "anonymousId": "anonymous_id",
+    "timestamp": "timestamp",
+    "originalTimestamp": "original_timestamp",
+    "sentAt": "sent_at",
+    "receivedAt": "received_at",
+}
+
+
+def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class SqlUnit:
+    """Implements the domain's :class:`~patron.domain.ports.Unit` with SQLAlchemy Core."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.is_postgres = connection.dialect.name == "postgresql"
+
+    def _insert_ignoring_conflicts(self, table: Table) -> Insert:
+        if self.is_postgres:
+            return postgresql.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
+
+    # -- tracking ---------------------------------------------------------
+
+    def existing_message_ids(self, workspace_id: str, message_ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(message_ids):
+            query = select(events.c.message_id).where(
+                events.c.workspace_id == workspace_id, events.c.message_id.in_(chunk)
+            )
+            found.update(self.connection.scalars(query))
+        return found
+
+    def find_identities(
+        self, workspace_id: str, keys: Collection[IdentityKey]
+    ) -> dict[IdentityKey, str]:
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        owners: dict[IdentityKey, str] = {}
+        for kind, values in by_kind.items():
+            for chunk in _chunks(values):
+                query = select(identities.c.value, identities.c.customer_id).where(
+                    identities.c.workspace_id == workspace_id,
+                    identities.c.kind == kind.value,
+                    identities.c.value.in_(chunk),
+                )
+                for value, customer_id in self.connection.execute(query):
+                    owners[(kind, value)] = customer_id
+        return owners
+
+    def load_profiles(self, workspace_id: str, customer_ids: Collection[str]) -> list[Profile]:
+        query = (
+            select(customers)
+            .where(customers.c.workspace_id == workspace_id, customers.c.id.in_(customer_ids))
+            .order_by(customers.c.id)
+            .with_for_update()  # PostgreSQL: no lost updates between processes
+        )
+        return [_profile(row) for row in self.connection.execute(query).mappings()]
+
+    def create_profiles(self, profiles: Sequence[Profile]) -> None:
+        self.connection.execute(insert(customers), [_profile_row(p) for p in profiles])
+
+    def save_profile(self, profile: Profile) -> None:
+        row = _profile_row(profile)
+        del row["id"], row["workspace_id"]
+        self.connection.execute(
+            update(customers).where(customers.c.id == profile.id).values(**row)
+        )
+
+    def add_identities(
+        self, workspace_id: str, pairs: Sequence[tuple[IdentityKey, str]], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "kind": kind.value,
+                "value": value,
+                "customer_id": customer_id,
+                "created_at": now,
+            }
+            for (kind, value), customer_id in pairs
+        ]
+        self.connection.execute(insert(identities), rows)
+
+    def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
+        for table in (events, identities):
+            self.connection.execute(
+                update(table)
+                .where(table.c.workspace_id == workspace_id, table.c.customer_id == source_id)
+                .values(customer_id=target_id)
+            )
+        memberships = select(
+            group_members.c.workspace_id,
+            group_members.c.group_id,
+            group_members.c.created_at,
+        ).where(group_members.c.customer_id == source_id)
+        for workspace, group_id, created_at in self.connection.execute(memberships).all():
+            self.add_group_member(workspace, group_id, target_id, created_at)
+        self.connection.execute(
+            delete(group_members).where(group_members.c.customer_id == source_id)
+        )
+
+    def add_events(self, records: Sequence[EventRecord]) -> None:
+        self.connection.execute(insert(events), [_event_row(record) for record in records])
+
+    def save_group(
+        self, workspace_id: str, group_id: str, traits: dict[str, Any], now: datetime
+    ) -> None:
+        key = and_(
+            customer_groups.c.workspace_id == workspace_id,
+            customer_groups.c.group_id == group_id,
+        )
+        current = self.connection.scalar(
+            select(customer_groups.c.traits).where(key).with_for_update()
+        )
+        if current is None:
+            self.connection.execute(
+                insert(customer_groups).values(
+                    workspace_id=workspace_id,
+                    group_id=group_id,
+                    traits=traits,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif traits:
+            self.connection.execute(
+                update(customer_groups)
+                .where(key)
+                .values(traits={**current, **traits}, updated_at=now)
+            )
+
+    def add_group_member(
+        self, workspace_id: str, group_id: str, customer_id: str, now: datetime
+    ) -> None:
+        self.connection.execute(
+            self._insert_ignoring_conflicts(group_members).values(
+                workspace_id=workspace_id,
+                group_id=group_id,
+                customer_id=customer_id,
+                created_at=now,
+            )
+        )
+
+    # -- customers (reads) ----------------------------------------------------
+
+    def get_profile(self, workspace_id: str, customer_id: str) -> Profile | None:
+        row = (
+            self.connection.execute(
+                select(customers).where(
+                    customers.c.workspace_id == workspace_id, customers.c.id == customer_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _profile(row)
+
+    def find_customer_id(self, workspace_id: str, key: IdentityKey) -> str | None:
+        return self.find_identities(workspace_id, [key]).get(key)
+
+    def list_identities(self, workspace_id: str, customer_id: str) -> list[IdentityKey]:
+        query = (
+            select(identities.c.kind, identities.c.value)
+            .where(
+                identities.c.workspace_id == workspace_id,
+                identities.c.customer_id == customer_id,
+            )
+            .order_by(identities.c.created_at, identities.c.kind, identities.c.value)
+        )
+        return [(IdentityKind(kind), value) for kind, value in self.connection.execute(query)]
+
+    def list_groups(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(customer_groups.c.group_id, customer_groups.c.traits)
+            .join(
+                group_members,
+                and_(
+                    group_members.c.workspace_id == customer_groups.c.workspace_id,
+                    group_members.c.group_id == customer_groups.c.group_id,
+                ),
+            )
+            .where(
+                group_members.c.workspace_id == workspace_id,
+                group_members.c.customer_id == customer_id,
+            )
+            .order_by(customer_groups.c.group_id)
+        )
+        return [
+            {"group_id": group_id, "traits": traits}
+            for group_id, traits in self.connection.execute(query)
+        ]
+
+    def list_events(
+        self, workspace_id: str, customer_id: str, *, limit: int
+    ) -> list[dict[str, Any]]:
+        query = (
+            select(events)
+            .where(events.c.workspace_id == workspace_id, events.c.customer_id == customer_id)
+            .order_by(events.c.timestamp.desc(), events.c.id.desc())
+            .limit(limit)
+        )
+        return [_event_dict(row) for row in self.connection.execute(query).mappings()]
+
+    # -- workspaces and keys ------------------------------------------------
+
+    def get_workspace_by_name(self, name: str) -> Workspace | None:
+        return self._workspace(workspaces.c.name == name)
+
+    def get_workspace(self, workspace_id: str) -> Workspace | None:
+        return self._workspace(workspaces.c.id == workspace_id)
+
+    def _workspace(self, condition: Any) -> Workspace | None:
+        row = self.connection.execute(select(workspaces).where(condition)).mappings().first()
+        return None if row is None else Workspace(**row)
+
+    def list_workspaces(self) -> list[Workspace]:
+        query = select(workspaces).order_by(workspaces.c.created_at, workspaces.c.name)
+        return [Workspace(**row) for row in self.connection.execute(query).mappings()]
+
+    def create_workspace(self, workspace: Workspace) -> None:
+        self.connection.execute(
+            insert(workspaces).values(
+                id=workspace.id, name=workspace.name, created_at=workspace.created_at
+            )
+        )
+
+    def add_key(self, key: ApiKey) -> None:
+        if self.find_key(key.key_hash) is not None:
+            raise Conflict("this key is already in use")
+        self.connection.execute(
+            insert(api_keys).values(
+                key_hash=key.key_hash,
+                workspace_id=key.workspace_id,
+                kind=key.kind,
+                hint=key.hint,
+                created_at=key.created_at,
+            )
+        )
+
+    def find_key(self, key_hash: str) -> ApiKey | None:
+        row = (
+            self.connection.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
+            .mappings()
+            .first()
+        )
+        return None if row is None else ApiKey(**row)
+
+
+def _profile(row: Any) -> Profile:
+    return Profile(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        external_id=row["external_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        birthdate=row["birthdate"],
+        address=row["address"],
+        description=row["description"],
+        attributes=dict(row["attributes"] or {}),
+        merged_into=row["merged_into"],
+    )
+
+
+def _profile_row(profile: Profile) -> dict[str, Any]:
+    return {
+        "id": profile.id,
+        "workspace_id": profile.workspace_id,
+        "external_id": profile.external_id,
+        "name": profile.name,
+        "email": profile.email,
+        "phone": profile.phone,
+        "birthdate": profile.birthdate,
+        "address": profile.address,
+        "description": profile.description,
+        "attributes": profile.attributes,
+        "merged_into": profile.merged_into,
+        "created_at": profile.created_at,
+        "updated_at": profile.updated_at,
+    }
+
+
+def _event_row(record: EventRecord) -> dict[str, Any]:
+    document = record.document
+    payload = {key: value for key, value in document.items() if key not in _EVENT_COLUMNS}
+    return {
+        "workspace_id": record.workspace_id,
+        "customer_id": record.customer_id,
+        "message_id": record.message_id,
+        "type": record.type,
+        "name": record.name,
+        "user_id": record.user_id,
+        "anonymous_id": record.anonymous_id,
+        "timestamp": record.timestamp,
+        "original_timestamp": record.original_timestamp,
+        "sent_at": record.sent_at,
+        "received_at": record.received_at,
+        "payload": payload,
+    }
+
+
+def _event_dict(row: Any) -> dict[str, Any]:
+    event = {key: row[key] for key in row.keys() if key != "payload"}
+    event["document"] = row["payload"]  # what the client sent, in Segment's names
+    return event

@@ -1,0 +1,1 @@
+"""The tracking surface: Segment's HTTP Tracking API, wire-compatible."""

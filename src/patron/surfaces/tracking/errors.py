@@ -1,0 +1,59 @@
+"""Domain errors -> Segment-style error responses, in one place.
+
+Every error body is JSON with ``code`` and ``message`` (the RudderStack SDK
+retries a 4xx whose body lacks ``code``), plus ``success: false`` as Segment
+answers. Invalid input also lists every problem under ``errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.responses import Response
+
+from patron.domain.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PatronError,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+# Segment answers 400 for bodies over its limits, so Patron does too.
+STATUS: dict[type[PatronError], int] = {
+    Invalid: 400,
+    TooLarge: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+def error_response(error: BaseException) -> Response:
+    """The response for any exception a tracking request ends with."""
+    if not isinstance(error, PatronError):
+        log.error("tracking request failed", exc_info=error)
+        return _json(500, {"success": False, "code": "internal_error", "message": "internal error"})
+    body: dict[str, object] = {"success": False, "code": error.code, "message": error.message}
+    headers = {}
+    if isinstance(error, Invalid):
+        body["errors"] = [
+            {"index": p.index, "field": p.field, "message": p.message} for p in error.problems
+        ]
+    if isinstance(error, RateLimited | Unavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    return _json(STATUS.get(type(error), 400), body, headers)
+
+
+def _json(status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
