@@ -114,7 +114,9 @@ def workspace_create(
 @workspace_app.command("add-key")
 def workspace_add_key(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    write_key: Annotated[str | None, typer.Option(help="Use this key instead of a new one.")] = None,
+    write_key: Annotated[
+        str | None, typer.Option(help="Use this key instead of a new one.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Issue another tracking write key for a workspace (e.g. one lost after start-up)."""
@@ -178,7 +180,9 @@ def customer_document(view: CustomerView) -> dict[str, Any]:
     profile = asdict(view.profile)
     profile.pop("workspace_id")
     profile["traits"] = view.profile.traits()
-    profile["identities"] = [{"kind": kind.value, "value": value} for kind, value in view.identities]
+    profile["identities"] = [
+        {"kind": kind.value, "value": value} for kind, value in view.identities
+    ]
     profile["groups"] = view.groups
     return profile
 

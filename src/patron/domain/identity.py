@@ -74,7 +74,8 @@ class IdentityResolver:
     def resolve(self, message: Message) -> str:
         """Return the id of the customer ``message`` belongs to, linking as it goes."""
         if message.type is MessageType.ALIAS:
-            assert message.user_id is not None and message.previous_id is not None
+            assert message.user_id is not None
+            assert message.previous_id is not None
             return self._alias(message.previous_id, message.user_id)
         user_id, anonymous_id = message.user_id, message.anonymous_id
         if user_id is None:
@@ -154,6 +155,8 @@ class IdentityResolver:
         return customer_id
 
     def _link(self, key: IdentityKey, customer_id: str) -> None:
+        if self.owners.get(key) == customer_id:  # e.g. alias with previousId == userId
+            return
         self.owners[key] = customer_id
         self.new_identities.append((key, customer_id))
 

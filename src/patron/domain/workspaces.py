@@ -107,7 +107,9 @@ class WorkspaceService:
         # Checking a key costs a query; every tracking request checks one.
         self._cache: dict[tuple[str, str], tuple[float, str]] = {}
 
-    async def create(self, *, name: str, keys: dict[KeyKind, str | None] | None = None) -> IssuedKeys:
+    async def create(
+        self, *, name: str, keys: dict[KeyKind, str | None] | None = None
+    ) -> IssuedKeys:
         """Create a workspace and issue its keys."""
         now = self.clock()
         return await self.store.write(

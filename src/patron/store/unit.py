@@ -101,9 +101,7 @@ class SqlUnit:
     def save_profile(self, profile: Profile) -> None:
         row = _profile_row(profile)
         del row["id"], row["workspace_id"]
-        self.connection.execute(
-            update(customers).where(customers.c.id == profile.id).values(**row)
-        )
+        self.connection.execute(update(customers).where(customers.c.id == profile.id).values(**row))
 
     def add_identities(
         self, workspace_id: str, pairs: Sequence[tuple[IdentityKey, str]], now: datetime
@@ -341,6 +339,6 @@ def _event_row(record: EventRecord) -> dict[str, Any]:
 
 
 def _event_dict(row: Any) -> dict[str, Any]:
-    event = {key: row[key] for key in row.keys() if key != "payload"}
+    event = {key: row[key] for key in row if key != "payload"}
     event["document"] = row["payload"]  # what the client sent, in Segment's names
     return event

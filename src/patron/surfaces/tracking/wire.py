@@ -29,9 +29,7 @@ _TYPES = {member.value: member for member in MessageType}
 _SECRETS = ("writeKey",)  # never stored with the event
 
 
-def parse_single(
-    document: dict[str, Any], type_: MessageType, *, received_at: datetime
-) -> Message:
+def parse_single(document: dict[str, Any], type_: MessageType, *, received_at: datetime) -> Message:
     """One call posted to its own endpoint (``/v1/track``, ``/v1/t``, …)."""
     item = _clean(document, {})
     item["type"] = type_.value
