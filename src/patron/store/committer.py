@@ -92,7 +92,8 @@ class GroupCommitter:
         """Finish everything already submitted, then stop the writer thread."""
         if self._task is not None and not self._task.done():
             # Jobs run in order: once this no-op is committed, so is all before it.
-            await self.submit(lambda _unit: None, size=0)
+            with contextlib.suppress(PatronError):  # a failing store has nothing to finish
+                await self.submit(lambda _unit: None, size=0)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
