@@ -6,7 +6,7 @@ sees SQL, connections or drivers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from patron.domain.profiles import IdentityKind, Profile
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 IdentityKey = tuple[IdentityKind, str]
 
@@ -141,6 +142,23 @@ class Store(Protocol):
         """Run ``work`` in a write transaction; return once it is committed.
 
         ``size`` is how many messages the work carries, for back-pressure.
+        """
+        ...
+
+    async def write_batched(
+        self,
+        key: Hashable,
+        work: Callable[[Unit, list[P]], Sequence[T]],
+        payload: P,
+        *,
+        size: int,
+    ) -> T:
+        """Like :meth:`write`, but ``work`` may be called once for many callers.
+
+        Concurrent callers passing an equal ``key`` and ``work`` may have their
+        payloads handed to one call of ``work``, which returns one result per
+        payload, in order. ``work`` must therefore be a stable function (a
+        module function or a bound method), not a fresh lambda.
         """
         ...
 

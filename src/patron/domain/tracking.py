@@ -23,16 +23,20 @@ def utcnow() -> datetime:
 
 def record_messages(
     unit: TrackingUnit, workspace_id: str, messages: Sequence[Message], now: datetime
-) -> IngestResult:
+) -> list[bool]:
     """Store new messages, resolve their customers and apply their traits.
 
-    Messages whose ``messageId`` the workspace already has are skipped
-    entirely (no second event, no second trait update).
+    Returns, per message, whether it was stored: a message whose ``messageId``
+    the workspace already has is skipped entirely (no second event, no second
+    trait update).
     """
     seen = unit.existing_message_ids(workspace_id, {m.message_id for m in messages})
+    stored: list[bool] = []
     fresh: list[Message] = []
     for message in messages:
-        if message.message_id not in seen:
+        is_new = message.message_id not in seen
+        stored.append(is_new)
+        if is_new:
             seen.add(message.message_id)
             fresh.append(message)
     resolver = IdentityResolver(unit, workspace_id, now)
@@ -46,7 +50,7 @@ def record_messages(
             resolver.add_group(message.group_id, message.traits, customer_id)
         resolver.add_event(_event_record(workspace_id, customer_id, message))
     resolver.flush()
-    return IngestResult(stored=len(fresh), duplicates=len(messages) - len(fresh))
+    return stored
 
 
 def _event_record(workspace_id: str, customer_id: str, message: Message) -> EventRecord:
@@ -66,6 +70,9 @@ def _event_record(workspace_id: str, customer_id: str, message: Message) -> Even
     )
 
 
+Payload = tuple[str, Sequence[Message]]  # (workspace id, messages)
+
+
 class TrackingService:
     """Records tracking calls durably: returns only after the commit."""
 
@@ -75,8 +82,23 @@ class TrackingService:
 
     async def ingest(self, *, workspace_id: str, messages: Sequence[Message]) -> IngestResult:
         """Record ``messages`` (already validated) for the workspace."""
-        clock = self.clock
-        return await self.store.write(
-            lambda unit: record_messages(unit, workspace_id, messages, clock()),
+        return await self.store.write_batched(
+            ("tracking", workspace_id),
+            self._record,
+            (workspace_id, messages),
             size=len(messages),
         )
+
+    def _record(self, unit: TrackingUnit, payloads: list[Payload]) -> list[IngestResult]:
+        # Concurrent requests of one workspace are recorded together, in order.
+        workspace_id = payloads[0][0]
+        stored = record_messages(
+            unit, workspace_id, [m for _, messages in payloads for m in messages], self.clock()
+        )
+        results = []
+        start = 0
+        for _, messages in payloads:
+            count = sum(stored[start : start + len(messages)])
+            results.append(IngestResult(stored=count, duplicates=len(messages) - count))
+            start += len(messages)
+        return results

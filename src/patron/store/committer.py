@@ -6,6 +6,11 @@ commits, and only then wakes the requests: every acknowledgement follows a
 durable commit, and under load the cost of a commit is shared by all the
 requests that arrived while the previous one was running. There is no timer:
 an idle server commits a lone request at once.
+
+*Batchable* work goes further: requests that submit the same batch function
+under the same key (say, tracking calls of one workspace) are run as one call
+with all their payloads, so fifty single-event requests cost one dedupe
+query, one identity lookup and one insert, not fifty of each.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +30,8 @@ from patron.domain.errors import PatronError, RateLimited, Unavailable
 log = logging.getLogger(__name__)
 
 Work = Callable[[Any], Any]
+# Called with the unit of work and a list of payloads; returns one result each.
+BatchWork = Callable[[Any, list[Any]], Sequence[Any]]
 
 
 class TransientError(Exception):
@@ -32,7 +39,7 @@ class TransientError(Exception):
 
 
 class JobFailed(Exception):
-    """Job ``index`` of a transaction raised ``error``; the transaction was rolled back."""
+    """Work ``index`` of a transaction raised ``error``; the transaction was rolled back."""
 
     def __init__(self, index: int, error: BaseException) -> None:
         super().__init__(index, error)
@@ -40,16 +47,26 @@ class JobFailed(Exception):
         self.error = error
 
 
-# Runs jobs in one transaction and returns their results, or raises
-# JobFailed (a job's own error) or TransientError (the store's).
+# Runs works in one transaction and returns their results, or raises
+# JobFailed (a work's own error) or TransientError (the store's).
 Transaction = Callable[[list[Work]], list[Any]]
 
 
 @dataclass(slots=True)
 class _Job:
-    work: Work
+    work: Work | None
     size: int
     future: asyncio.Future[Any] = field(repr=False)
+    batch: tuple[Hashable, BatchWork, Any] | None = None  # (key, function, payload)
+
+
+@dataclass(slots=True)
+class _Step:
+    """One call inside the transaction, serving one job or several combined ones."""
+
+    work: Work
+    members: list[int]  # indexes of the jobs it serves
+    batched: bool  # the result is a list, one per member
 
 
 class GroupCommitter:
@@ -75,13 +92,22 @@ class GroupCommitter:
 
     async def submit(self, work: Work, size: int = 1) -> Any:
         """Run ``work`` in a write transaction; return its result once committed."""
+        return await self._enqueue(work, size, None)
+
+    async def submit_batch(self, key: Hashable, work: BatchWork, payload: Any, size: int) -> Any:
+        """Like :meth:`submit`, but may share one ``work`` call with same-key payloads."""
+        return await self._enqueue(None, size, (key, work, payload))
+
+    async def _enqueue(
+        self, work: Work | None, size: int, batch: tuple[Hashable, BatchWork, Any] | None
+    ) -> Any:
         if self._pending and self._pending_size + size > self._queue_limit:
             raise RateLimited("too many writes are waiting for the database", retry_after=1)
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
             self._wakeup = asyncio.Event()
             self._task = loop.create_task(self._run(), name="patron-group-commit")
-        job = _Job(work, size, loop.create_future())
+        job = _Job(work, size, loop.create_future(), batch)
         self._pending.append(job)
         self._pending_size += size
         assert self._wakeup is not None
@@ -129,31 +155,67 @@ class GroupCommitter:
     def _commit(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
         """In the writer thread: commit the jobs together, isolating failures."""
         outcomes: list[tuple[bool, Any] | None] = [None] * len(jobs)
-        remaining = list(range(len(jobs)))
+        steps = _combine(jobs)
         attempt = 0
-        while remaining:
+        while steps:
             try:
-                results = self._transaction([jobs[i].work for i in remaining])
+                results = self._transaction([step.work for step in steps])
             except JobFailed as failed:
-                # That job alone fails; the others run again without it.
-                index = remaining.pop(failed.index)
-                outcomes[index] = (False, _as_domain_error(failed.error))
+                step = steps.pop(failed.index)
+                if len(step.members) > 1:  # find the culprit: run the members one by one
+                    steps.extend(_combine([jobs[i] for i in step.members], step.members))
+                else:
+                    outcomes[step.members[0]] = (False, _as_domain_error(failed.error))
                 continue
             except TransientError as error:
                 attempt += 1
                 if attempt > self._retries:
                     log.error("giving up on a write after %d attempts: %s", attempt, error)
                     fault = Unavailable("the database is not available; retry later")
-                    for index in remaining:
-                        outcomes[index] = (False, fault)
+                    for step in steps:
+                        for index in step.members:
+                            outcomes[index] = (False, fault)
                     break
                 time.sleep(min(0.01 * 2**attempt, 0.5))
                 continue
-            for index, result in zip(remaining, results, strict=True):
-                outcomes[index] = (True, result)
+            for step, result in zip(steps, results, strict=True):
+                values = result if step.batched else [result]
+                for index, value in zip(step.members, values, strict=True):
+                    outcomes[index] = (True, value)
             break
         assert all(outcome is not None for outcome in outcomes)
         return outcomes  # type: ignore[return-value]
+
+
+def _combine(jobs: list[_Job], indexes: list[int] | None = None) -> list[_Step]:
+    """Steps for ``jobs``: batchable jobs with the same key and function share one.
+
+    When ``indexes`` is given (re-running a failed combined step), every job
+    gets a step of its own.
+    """
+    split = indexes is not None
+    indexes = indexes if indexes is not None else list(range(len(jobs)))
+    steps: list[_Step] = []
+    shared: dict[tuple[Hashable, BatchWork], tuple[list[int], list[Any]]] = {}
+    for index, job in zip(indexes, jobs, strict=True):
+        if job.batch is None:
+            assert job.work is not None
+            steps.append(_Step(job.work, [index], batched=False))
+            continue
+        key, function, payload = job.batch
+        if split:
+            steps.append(_Step(_call(function, [payload]), [index], batched=True))
+            continue
+        members, payloads = shared.setdefault((key, function), ([], []))
+        members.append(index)
+        payloads.append(payload)
+    for (_, function), (members, payloads) in shared.items():
+        steps.append(_Step(_call(function, payloads), members, batched=True))
+    return steps
+
+
+def _call(function: BatchWork, payloads: list[Any]) -> Work:
+    return lambda unit: function(unit, payloads)
 
 
 def _as_domain_error(error: BaseException) -> BaseException:

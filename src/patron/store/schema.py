@@ -93,7 +93,9 @@ events = Table(
     Column("sent_at", UTCDateTime()),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("payload", Json, nullable=False),
-    UniqueConstraint("workspace_id", "message_id"),
+    # message_id first: the dedupe probe stays an index lookup even before
+    # PostgreSQL has statistics for the table.
+    UniqueConstraint("message_id", "workspace_id"),
     Index(None, "customer_id", "timestamp"),
 )
 

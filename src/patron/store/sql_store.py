@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ from patron.store.database import Database
 from patron.store.unit import SqlUnit
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 # PostgreSQL SQLSTATEs that mean "try the same thing again".
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "57014"}
@@ -46,6 +47,17 @@ class SqlStore:
 
     async def write(self, work: Callable[[Any], T], *, size: int = 1) -> T:
         result: T = await self._committer.submit(work, size)
+        return result
+
+    async def write_batched(
+        self,
+        key: Hashable,
+        work: Callable[[Any, list[P]], Sequence[T]],
+        payload: P,
+        *,
+        size: int,
+    ) -> T:
+        result: T = await self._committer.submit_batch(key, work, payload, size)
         return result
 
     async def read(self, work: Callable[[Any], T]) -> T:

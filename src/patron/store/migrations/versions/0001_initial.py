@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.Column("payload", Json, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_events"),
-        sa.UniqueConstraint("workspace_id", "message_id", name="uq_events_workspace_id_message_id"),
+        sa.UniqueConstraint("message_id", "workspace_id", name="uq_events_message_id_workspace_id"),
     )
     op.create_index("ix_events_customer_id_timestamp", "events", ["customer_id", "timestamp"])
     op.create_table(

@@ -1,0 +1,194 @@
+"""Run Patron's tracking benchmarks and print each figure beside its reference.
+
+Every scenario runs the load generator (``loadgen.py``) in its own process
+against a real server process: Patron, and a no-op ASGI endpoint on the same
+uvicorn stack measured in the same run. See README.md in this folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+WRITE_KEY = "bench-write-key-0123456789"
+POSTGRES_ADMIN = os.environ.get(
+    "PATRON_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+@contextmanager
+def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=HERE.parent)
+    try:
+        wait_until_up(port, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    name = f"patron_bench_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def load(port: int, mode: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(HERE / "loadgen.py"),
+        f"--port={port}",
+        f"--write-key={WRITE_KEY}",
+        f"--mode={mode}",
+        f"--batch={args.batch}",
+        f"--connections={args.connections}",
+        f"--seconds={seconds}",
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+def measure(port: int, mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    load(port, mode, args, min(1.0, args.seconds))  # warm up: caches, pools, JIT-free but fair
+    return load(port, mode, args, args.seconds)
+
+
+def run_noop(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    port = free_port()
+    command = [
+        str(BIN / "uvicorn"),
+        "benchmarks.noop_app:app",
+        f"--port={port}",
+        "--no-access-log",
+        "--log-level=warning",
+    ]
+    with server(command, port, {}):
+        return {mode: measure(port, mode, args) for mode in ("track", "batch")}
+
+
+def run_patron(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    with database(kind) as url:
+        env = {"PATRON_DATABASE_URL": url, "PATRON_LOG_LEVEL": "warning"}
+        subprocess.run(
+            [str(BIN / "patron"), "workspace", "create", "bench", f"--write-key={WRITE_KEY}"],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        with server([str(BIN / "patron"), "serve", f"--port={port}"], port, env):
+            return {mode: measure(port, mode, args) for mode in ("track", "batch")}
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    noop = results["noop"]
+    table = Table(title=f"Patron tracking, {args.seconds:g} s per scenario, {args.connections} connections")
+    for column in ("scenario", "database", "Patron", "p50 / p99 ms", "no-op endpoint", "ratio"):
+        table.add_column(column)
+    for kind in args.databases:
+        patron = results[kind]
+        track, batch = patron["track"], patron["batch"]
+        table.add_row(
+            "/v1/track, 1 event per request",
+            kind,
+            f"{track['requests_per_s']:,.0f} req/s",
+            f"{track['p50_ms']} / {track['p99_ms']}",
+            f"{noop['track']['requests_per_s']:,.0f} req/s",
+            f"{track['requests_per_s'] / noop['track']['requests_per_s']:.0%}",
+        )
+        table.add_row(
+            f"/v1/batch, {args.batch} events per request",
+            kind,
+            f"{batch['events_per_s']:,.0f} events/s",
+            f"{batch['p50_ms']} / {batch['p99_ms']}",
+            f"{noop['batch']['events_per_s']:,.0f} events/s",
+            f"{batch['events_per_s'] / noop['batch']['events_per_s']:.0%}",
+        )
+    Console().print(table)
+    errors = {k: v[m]["errors"] for k, v in results.items() if k != "meta" for m in v if v[m]["errors"]}
+    if errors:
+        Console().print(f"[yellow]non-200 answers:[/yellow] {errors}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--smoke", action="store_true", help="one second each: checks the harness")
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.connections = 1.0, 4
+    results: dict[str, Any] = {
+        "meta": {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+            "seconds": args.seconds,
+            "connections": args.connections,
+        },
+        "noop": run_noop(args),
+    }
+    for kind in args.databases:
+        results[kind] = run_patron(kind, args)
+    report(results, args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
