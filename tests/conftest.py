@@ -115,8 +115,8 @@ async def make_workspace(services: Services, name: str | None = None) -> Workspa
 async def app_services(settings: Settings) -> AsyncIterator[tuple[object, Services]]:
     """The real app with its lifespan running, and the services it built."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app, app.state.services
+    async with app.api.router.lifespan_context(app.api):
+        yield app, app.services
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ class WorkspaceService:
         self.store = store
         self.clock = clock
         self.key_cache_seconds = key_cache_seconds
-        # Checking a key costs a query; every tracking request checks one.
+        # Checking a key costs a hash and a query; every tracking request checks one.
         self._cache: dict[tuple[str, str], tuple[float, str]] = {}
 
     async def create(
@@ -149,14 +149,14 @@ class WorkspaceService:
         """Return the id of the workspace ``key`` belongs to, or raise Unauthorized."""
         if not key:
             raise Unauthorized("missing credentials: send the write key as the Basic auth user")
-        digest = hash_key(key)
-        cached = self._cache.get((digest, kind))
+        cached = self._cache.get((key, kind))
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        digest = hash_key(key)
         found = await self.store.read(lambda unit: unit.find_key(digest))
         if found is None or found.kind != kind:
             raise Unauthorized("invalid write key")
         if self.key_cache_seconds > 0:
             expires = time.monotonic() + self.key_cache_seconds
-            self._cache[(digest, kind)] = (expires, found.workspace_id)
+            self._cache[(key, kind)] = (expires, found.workspace_id)
         return found.workspace_id

@@ -26,6 +26,9 @@ from patron.domain.errors import (
 
 log = logging.getLogger(__name__)
 
+# Browsers post events cross-origin; Segment's API allows any origin.
+CORS = {"Access-Control-Allow-Origin": "*"}
+
 # Segment answers 400 for bodies over its limits, so Patron does too.
 STATUS: dict[type[PatronError], int] = {
     Invalid: 400,
@@ -55,5 +58,12 @@ def error_response(error: BaseException) -> Response:
     return _json(STATUS.get(type(error), 400), body, headers)
 
 
+def method_not_allowed() -> Response:
+    body = {"success": False, "code": "method_not_allowed", "message": "use POST"}
+    return _json(405, body, {"Allow": "POST, OPTIONS"})
+
+
 def _json(status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+    return Response(
+        orjson.dumps(body), status, {**CORS, **(headers or {})}, media_type="application/json"
+    )
