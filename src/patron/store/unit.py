@@ -421,6 +421,7 @@ def _event_tuple(
 
 
 def _event_dict(row: Any) -> dict[str, Any]:
-    event = {key: row[key] for key in row if key != "payload"}
+    # str(): SQLAlchemy's keys are a str subclass, which JSON encoders may refuse.
+    event = {str(key): row[key] for key in row if key != "payload"}
     event["document"] = row["payload"]  # what the client sent, in Segment's names
     return event

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+import pytest
+
+from patron.settings import Settings
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_every_setting_is_documented_in_the_readme(name: str) -> None:
+    assert f"`PATRON_{name.upper()}`" in README
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATRON_PORT", "9001")
+    monkeypatch.setenv("PATRON_DATABASE_URL", "postgresql://u@h:5432/d")
+    settings = Settings()
+    assert settings.port == 9001
+    assert settings.database_url == "postgresql+psycopg://u@h:5432/d"
+    assert not settings.is_sqlite
+
+
+def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATRON_LOG_LEVEL", "loud")
+    with pytest.raises(ValueError, match="log_level"):
+        Settings()
