@@ -169,6 +169,7 @@ class GroupCommitter:
                 continue
             except TransientError as error:
                 attempt += 1
+                log.info("retrying a write (attempt %d): %s", attempt, str(error).splitlines()[0])
                 if attempt > self._retries:
                     log.error("giving up on a write after %d attempts: %s", attempt, error)
                     fault = Unavailable("the database is not available; retry later")
