@@ -390,7 +390,9 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite DateTime stores (naive UTC, microseconds)."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:  # the domain's datetimes already are; converting costs
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _aware(value: datetime | None) -> datetime | None:
