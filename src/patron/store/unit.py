@@ -193,9 +193,16 @@ class SqlUnit:
                 for record in records:
                     copy.write_row(_event_tuple(record, _aware, dumps))
         else:
+            # Calls of one request share receivedAt and sentAt: format each once.
+            formatted: dict[datetime | None, str | None] = {}
+
+            def moment(value: datetime | None) -> str | None:
+                if value not in formatted:
+                    formatted[value] = _sqlite_datetime(value)
+                return formatted[value]
+
             self.connection.exec_driver_sql(
-                _EVENTS_INSERT,
-                [_event_tuple(record, _sqlite_datetime, dumps) for record in records],
+                _EVENTS_INSERT, [_event_tuple(record, moment, dumps) for record in records]
             )
 
     def save_group(
