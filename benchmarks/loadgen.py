@@ -79,7 +79,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     latencies = sorted(stats["latencies"])
 
     def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
+        return (
+            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
+        )
 
     per_request = 1 if args.mode == "track" else args.batch
     return {

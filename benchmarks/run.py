@@ -135,7 +135,9 @@ def run_patron(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     noop = results["noop"]
-    table = Table(title=f"Patron tracking, {args.seconds:g} s per scenario, {args.connections} connections")
+    table = Table(
+        title=f"Patron tracking, {args.seconds:g} s per scenario, {args.connections} connections"
+    )
     for column in ("scenario", "database", "Patron", "p50 / p99 ms", "no-op endpoint", "ratio"):
         table.add_column(column)
     for kind in args.databases:
@@ -158,7 +160,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"{batch['events_per_s'] / noop['batch']['events_per_s']:.0%}",
         )
     Console().print(table)
-    errors = {k: v[m]["errors"] for k, v in results.items() if k != "meta" for m in v if v[m]["errors"]}
+    errors = {
+        k: v[m]["errors"] for k, v in results.items() if k != "meta" for m in v if v[m]["errors"]
+    }
     if errors:
         Console().print(f"[yellow]non-200 answers:[/yellow] {errors}")
 

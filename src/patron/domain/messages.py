@@ -96,20 +96,24 @@ def parse_timestamp(value: Any, field: str, problems: list[Problem]) -> datetime
             parsed = datetime.fromtimestamp(value / 1000, tz=UTC)
         else:
             raise TypeError
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         problems.append(Problem("must be an ISO-8601 date-time", field))
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _identifier(value: Any, field: str, problems: list[Problem]) -> str | None:
-    """An id as a string: numbers are accepted (browsers send them), sentinels are not."""
+    """An id as a string: integers are accepted (browsers send them), sentinels are not.
+
+    Other numbers are refused: a JSON number beyond 64 bits arrives as a float
+    and would be stored with its digits lost.
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        problems.append(Problem("must be a string", field))
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        problems.append(Problem("must be a string (or an integer of at most 64 bits)", field))
         return None
     text = value if isinstance(value, str) else str(value)
     if text.strip().lower() in SENTINEL_IDS:
@@ -171,6 +175,10 @@ def build_message(
     sent_at = parse_timestamp(document.get("sentAt"), "sentAt", problems)
     if problems:
         return None, problems
+    try:
+        timestamp = correct_timestamp(original, sent_at, received_at)
+    except OverflowError:
+        return None, [Problem("is too far from sentAt to be corrected", "timestamp")]
     message = Message(
         type=type_,
         message_id=message_id or f"api-{uuid.uuid4()}",
@@ -180,7 +188,7 @@ def build_message(
         previous_id=previous_id,
         group_id=group_id,
         traits=traits,
-        timestamp=correct_timestamp(original, sent_at, received_at),
+        timestamp=timestamp,
         original_timestamp=original,
         sent_at=sent_at,
         received_at=received_at,

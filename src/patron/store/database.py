@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,17 +20,11 @@ MIGRATION_LOCK_ID = 0x5A7201
 
 
 def dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # integers beyond 64 bits, which orjson refuses
-        return json.dumps(value)
+    return orjson.dumps(value).decode()
 
 
 def loads(value: str | bytes) -> Any:
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return json.loads(value)
+    return orjson.loads(value)
 
 
 class Database:

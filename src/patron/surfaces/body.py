@@ -6,7 +6,7 @@ passed: a small compressed "bomb" costs at most ``limit`` bytes of memory.
 
 from __future__ import annotations
 
-import json
+import re
 import zlib
 from typing import Any
 
@@ -16,6 +16,9 @@ from starlette.requests import Request
 from patron.domain.errors import Invalid, TooLarge
 
 _GZIP = 16 + zlib.MAX_WBITS
+# "\u0000" preceded by an even number of backslashes: an escaped NUL, not the
+# text "\\u0000". (JSON cannot carry a raw NUL byte in a string at all.)
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -42,27 +45,39 @@ async def read_body(request: Request, *, limit: int) -> bytes:
 
 
 def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits)
-    try:
-        body = inflater.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise Invalid(f"request body is not valid compressed data: {error}") from None
-    if len(body) > limit:
-        raise TooLarge(f"request body is larger than {limit // 1024} KB once inflated")
-    if not inflater.eof:
-        raise Invalid("request body is truncated compressed data")
-    return body
+    """Inflate every member (gzip allows several back to back), within ``limit``."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            part = inflater.decompress(data, limit + 1 - size)
+        except zlib.error as error:
+            raise Invalid(f"request body is not valid compressed data: {error}") from None
+        size += len(part)
+        if size > limit:
+            raise TooLarge(f"request body is larger than {limit // 1024} KB once inflated")
+        if not inflater.eof:
+            raise Invalid("request body is truncated compressed data")
+        parts.append(part)
+        data = inflater.unused_data
+        if wbits != _GZIP or not data.startswith(b"\x1f\x8b"):
+            return b"".join(parts)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or Invalid."""
+    """The body as a JSON object, or Invalid.
+
+    Refused as well: invalid UTF-8 or lone surrogates, nesting beyond 1,024
+    levels (the parser's limit), and the NUL character, which PostgreSQL
+    cannot store (refused on SQLite too, so both stores accept the same input).
+    """
+    if _ESCAPED_NUL.search(body):
+        raise Invalid("request body contains a NUL character (\\u0000), which Patron refuses")
     try:
         document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:  # the standard library also takes integers beyond 64 bits
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise Invalid("request body is not valid JSON") from None
+    except orjson.JSONDecodeError as error:
+        raise Invalid(f"request body is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise Invalid("request body must be a JSON object")
     return document

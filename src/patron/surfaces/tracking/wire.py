@@ -24,6 +24,7 @@ from patron.domain.messages import Message, MessageType, build_message
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_REQUEST_BYTES = 500 * 1024
 MAX_BATCH_MESSAGES = 2_500
+MAX_DEPTH = 254  # nesting of a message; what the JSON encoder takes
 
 _TYPES = {member.value: member for member in MessageType}
 _SECRETS = ("writeKey",)  # never stored with the event
@@ -31,6 +32,9 @@ _SECRETS = ("writeKey",)  # never stored with the event
 
 def parse_single(document: dict[str, Any], type_: MessageType, *, received_at: datetime) -> Message:
     """One call posted to its own endpoint (``/v1/track``, ``/v1/t``, …)."""
+    problem = _storable(document)
+    if problem is not None:
+        raise Invalid.of([problem])
     item = _clean(document, {})
     item["type"] = type_.value
     message, problems = build_message(
@@ -70,13 +74,26 @@ def _batch_item(
 ) -> tuple[Message | None, list[Problem]]:
     if not isinstance(raw, dict):
         return None, [Problem("must be a JSON object")]
-    type_ = _TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    type_name = raw.get("type")
+    type_ = _TYPES.get(type_name) if isinstance(type_name, str) else None
     if type_ is None:
         return None, [Problem(f"must be one of {', '.join(_TYPES)}", "type")]
-    if len(orjson.dumps(raw)) > MAX_MESSAGE_BYTES:
-        return None, [Problem(f"message is larger than {MAX_MESSAGE_BYTES // 1024} KB")]
+    problem = _storable(raw)
+    if problem is not None:
+        return None, [problem]
     item = _clean(raw, defaults)
     return build_message(type_, item, received_at=received_at, traits=_traits(type_, item))
+
+
+def _storable(message: dict[str, Any]) -> Problem | None:
+    """Whether the message fits the limits of what Patron stores as one event."""
+    try:
+        size = len(orjson.dumps(message))
+    except orjson.JSONEncodeError:
+        return Problem(f"message is nested more than {MAX_DEPTH} levels deep")
+    if size > MAX_MESSAGE_BYTES:
+        return Problem(f"message is larger than {MAX_MESSAGE_BYTES // 1024} KB")
+    return None
 
 
 def _clean(raw: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
