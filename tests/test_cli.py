@@ -98,3 +98,10 @@ def test_customers_and_events_are_inspectable(cli: CliRunner, database_url: str)
     missing = cli.invoke(app, ["customers", "get", "nobody", "--workspace", "shop"])
     assert missing.exit_code == 1
     assert "no customer 'nobody'" in missing.stderr
+
+
+def test_migrate_brings_an_empty_database_up_to_date(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.stdout
+    assert cli.invoke(app, ["migrate"]).exit_code == 0

@@ -19,6 +19,7 @@ from patron.domain.errors import PatronError
 from patron.domain.workspaces import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.services import Services, open_services
 from patron.settings import get_settings
+from patron.store.database import Database
 
 T = TypeVar("T")
 
@@ -222,7 +223,12 @@ def events_list(
 @app.command()
 def migrate() -> None:
     """Apply database migrations (the server also does this at start)."""
-    _run(lambda s: asyncio.sleep(0))
+    settings = get_settings()
+    database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        database.migrate()
+    finally:
+        database.dispose()
     console.print("database is up to date")
 
 
