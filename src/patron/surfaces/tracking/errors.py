@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from patron.domain.errors import (
@@ -44,6 +45,8 @@ STATUS: dict[type[PatronError], int] = {
 
 def error_response(error: BaseException) -> Response:
     """The response for any exception a tracking request ends with."""
+    if isinstance(error, ClientDisconnect):  # nobody is listening; nothing was stored
+        return Response(status_code=400)
     if not isinstance(error, PatronError):
         log.error("tracking request failed", exc_info=error)
         return _json(500, {"success": False, "code": "internal_error", "message": "internal error"})
