@@ -12,9 +12,16 @@ import httpx
 import orjson
 import pytest
 
-from patron.domain.errors import NotFound
 from patron.services import Services
 from tests.conftest import WorkspaceKeys, make_workspace
+from tests.surfaces.tracking.support import (
+    assert_error,
+    assert_no_customer,
+    assert_ok,
+    events_of,
+    only_event,
+    post,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -28,42 +35,6 @@ def iso(moment: datetime) -> str:
 
 def at_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-async def post(api: httpx.AsyncClient, key: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return await api.post(path, auth=(key, ""), json=body)
-
-
-def assert_ok(response: httpx.Response) -> None:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == OK_BODY
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    return body
-
-
-async def events_of(services: Services, workspace_id: str, ref: str) -> list[dict[str, Any]]:
-    return await services.customers.list_events(workspace_id=workspace_id, ref=ref, limit=5000)
-
-
-async def only_event(services: Services, workspace_id: str, ref: str) -> dict[str, Any]:
-    events = await events_of(services, workspace_id, ref)
-    assert len(events) == 1, events
-    return events[0]
-
-
-async def assert_no_customer(services: Services, workspace_id: str, ref: str) -> None:
-    with pytest.raises(NotFound):
-        await services.customers.get(workspace_id=workspace_id, ref=ref)
 
 
 # -- paths -----------------------------------------------------------------

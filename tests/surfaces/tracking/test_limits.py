@@ -14,13 +14,18 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import func, select
 
 from patron.domain.errors import NotFound
 from patron.services import Services
 from patron.settings import Settings
-from patron.store.schema import customers, events
 from tests.conftest import WorkspaceKeys
+from tests.surfaces.tracking.support import (
+    assert_error,
+    assert_nothing_stored,
+    assert_ok,
+    count_rows,
+    post_raw,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -28,54 +33,6 @@ KB = 1024
 MESSAGE_LIMIT = 32 * KB
 REQUEST_LIMIT = 500 * KB
 BATCH_LIMIT = 2_500
-
-
-async def post(
-    api: httpx.AsyncClient,
-    key: str,
-    path: str,
-    content: bytes | AsyncIterator[bytes],
-    encoding: str | None = None,
-) -> httpx.Response:
-    headers = {"Content-Type": "application/json"}
-    if encoding is not None:
-        headers["Content-Encoding"] = encoding
-    return await api.post(path, auth=(key, ""), content=content, headers=headers)
-
-
-def assert_ok(response: httpx.Response) -> None:
-    assert response.status_code == 200, response.text
-    assert response.json() == {"success": True}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    return body
-
-
-async def count_rows(services: Services, workspace_id: str) -> tuple[int, int]:
-    """(events, customers) stored for the workspace."""
-
-    def work(unit: Any) -> tuple[int, int]:
-        count = [
-            unit.connection.scalar(
-                select(func.count()).select_from(table).where(table.c.workspace_id == workspace_id)
-            )
-            for table in (events, customers)
-        ]
-        return count[0], count[1]
-
-    return await services.store.read(work)
-
-
-async def assert_nothing_stored(services: Services, workspace_id: str) -> None:
-    assert await count_rows(services, workspace_id) == (0, 0)
 
 
 def padded(document: dict[str, Any], size: int) -> dict[str, Any]:
@@ -119,7 +76,7 @@ async def chunks(data: bytes, size: int = 8 * KB) -> AsyncIterator[bytes]:
 async def test_a_single_call_of_exactly_32_kb_is_accepted(
     api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
 ) -> None:
-    assert_ok(await post(api, workspace.write_key, "/v1/track", track_body(MESSAGE_LIMIT)))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/track", track_body(MESSAGE_LIMIT)))
     assert (await count_rows(app_services[1], workspace.id))[0] == 1
 
 
@@ -130,7 +87,7 @@ async def test_a_single_call_over_32_kb_is_too_large(
     workspace: WorkspaceKeys,
     path: str,
 ) -> None:
-    response = await post(api, workspace.write_key, path, track_body(MESSAGE_LIMIT + 1))
+    response = await post_raw(api, workspace.write_key, path, track_body(MESSAGE_LIMIT + 1))
     assert_error(response, 400, "too_large")
     await assert_nothing_stored(app_services[1], workspace.id)
 
@@ -139,7 +96,9 @@ async def test_a_batch_item_of_exactly_32_kb_is_accepted(
     api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
 ) -> None:
     item = padded({"type": "track", "userId": "u1", "event": "Big"}, MESSAGE_LIMIT)
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", orjson.dumps({"batch": [item]})))
+    assert_ok(
+        await post_raw(api, workspace.write_key, "/v1/batch", orjson.dumps({"batch": [item]}))
+    )
     assert (await count_rows(app_services[1], workspace.id))[0] == 1
 
 
@@ -149,7 +108,7 @@ async def test_a_batch_item_over_32_kb_refuses_the_batch(
     small = {"type": "track", "userId": "u1", "event": "Small"}
     big = padded({"type": "track", "userId": "u2", "event": "Big"}, MESSAGE_LIMIT + 1)
     body = orjson.dumps({"batch": [small, small, big]})
-    response = await post(api, workspace.write_key, "/v1/batch", body)
+    response = await post_raw(api, workspace.write_key, "/v1/batch", body)
     assert response.status_code == 400, response.text[:500]
     problem = response.json()
     assert problem["success"] is False
@@ -165,7 +124,7 @@ async def test_a_request_of_exactly_500_kb_is_accepted(
     api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
 ) -> None:
     body = batch_body(REQUEST_LIMIT)
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", body))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/batch", body))
     stored, _ = await count_rows(app_services[1], workspace.id)
     assert stored == len(orjson.loads(body)["batch"])
 
@@ -177,7 +136,7 @@ async def test_a_request_over_500_kb_is_too_large(
     workspace: WorkspaceKeys,
     path: str,
 ) -> None:
-    response = await post(api, workspace.write_key, path, batch_body(REQUEST_LIMIT + 1))
+    response = await post_raw(api, workspace.write_key, path, batch_body(REQUEST_LIMIT + 1))
     assert_error(response, 400, "too_large")
     await assert_nothing_stored(app_services[1], workspace.id)
 
@@ -186,7 +145,7 @@ async def test_a_batch_of_2500_messages_is_accepted(
     api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
 ) -> None:
     batch = [{"type": "track", "userId": "u1", "event": "E"} for _ in range(BATCH_LIMIT)]
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", orjson.dumps({"batch": batch})))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/batch", orjson.dumps({"batch": batch})))
     assert await count_rows(app_services[1], workspace.id) == (BATCH_LIMIT, 1)
 
 
@@ -196,7 +155,7 @@ async def test_a_batch_of_2501_messages_is_refused_whole(
     batch = [{"type": "track", "userId": "u1", "event": "E"} for _ in range(BATCH_LIMIT + 1)]
     body = orjson.dumps({"batch": batch})
     assert len(body) < REQUEST_LIMIT  # refused for its count, not its size
-    response = await post(api, workspace.write_key, "/v1/batch", body)
+    response = await post_raw(api, workspace.write_key, "/v1/batch", body)
     assert response.status_code == 400, response.text[:500]
     assert response.json()["success"] is False
     assert response.json()["code"] in ("invalid_request", "too_large")
@@ -211,13 +170,15 @@ async def test_gzip_and_deflate_bodies_are_inflated(
 ) -> None:
     services = app_services[1]
     single = orjson.dumps({"userId": "g1", "event": "Gzipped"})
-    assert_ok(await post(api, workspace.write_key, "/v1/track", gzip.compress(single), "gzip"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/track", gzip.compress(single), "gzip"))
     batch = orjson.dumps({"batch": [{"type": "track", "userId": "g2", "event": "Deflated"}]})
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", zlib.compress(batch), "deflate"))
+    assert_ok(
+        await post_raw(api, workspace.write_key, "/v1/batch", zlib.compress(batch), "deflate")
+    )
     batch = orjson.dumps({"batch": [{"type": "identify", "userId": "g3", "traits": {"a": 1}}]})
-    assert_ok(await post(api, workspace.write_key, "/v1/import", gzip.compress(batch), "GZIP"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/import", gzip.compress(batch), "GZIP"))
     plain = orjson.dumps({"userId": "g4", "event": "Plain"})
-    assert_ok(await post(api, workspace.write_key, "/v1/t", plain, "identity"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/t", plain, "identity"))
     for ref, name in (("g1", "Gzipped"), ("g2", "Deflated"), ("g4", "Plain")):
         found = await services.customers.list_events(workspace_id=workspace.id, ref=ref, limit=9)
         assert [e["name"] for e in found] == [name]
@@ -230,7 +191,7 @@ async def test_a_gzipped_request_of_exactly_500_kb_inflated_is_accepted(
 ) -> None:
     body = gzip.compress(batch_body(REQUEST_LIMIT))
     assert len(body) < 32 * KB
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", body, "gzip"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/batch", body, "gzip"))
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
@@ -244,9 +205,9 @@ async def test_the_limits_apply_to_the_inflated_body(
     batch = compress(batch_body(REQUEST_LIMIT + 1))
     single = compress(track_body(MESSAGE_LIMIT + 1))
     assert len(batch) < 32 * KB
-    response = await post(api, workspace.write_key, "/v1/batch", batch, encoding)
+    response = await post_raw(api, workspace.write_key, "/v1/batch", batch, encoding)
     assert_error(response, 400, "too_large")
-    response = await post(api, workspace.write_key, "/v1/track", single, encoding)
+    response = await post_raw(api, workspace.write_key, "/v1/track", single, encoding)
     assert_error(response, 400, "too_large")
     await assert_nothing_stored(app_services[1], workspace.id)
 
@@ -272,7 +233,7 @@ async def test_a_gzip_bomb_is_refused_without_inflating_it(
     assert len(bomb) < REQUEST_LIMIT
     tracemalloc.start()
     try:
-        response = await post(api, workspace.write_key, path, bomb, "gzip")
+        response = await post_raw(api, workspace.write_key, path, bomb, "gzip")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -301,7 +262,7 @@ async def test_bad_encodings_and_corrupt_compressed_bodies_get_400(
     ]
     failures = []
     for encoding, content in cases:
-        response = await post(api, workspace.write_key, "/v1/track", content, encoding)
+        response = await post_raw(api, workspace.write_key, "/v1/track", content, encoding)
         try:
             assert_error(response, 400, "invalid_request")
         except AssertionError as error:
@@ -316,7 +277,7 @@ async def test_a_gzip_body_of_several_members_is_read_whole(
     body = orjson.dumps({"userId": "u1", "event": "Two Members"})
     content = gzip.compress(body[:12]) + gzip.compress(body[12:])
     assert gzip.decompress(content) == body  # what any gzip reader makes of it
-    assert_ok(await post(api, workspace.write_key, "/v1/track", content, "gzip"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/track", content, "gzip"))
     found = await app_services[1].customers.list_events(workspace_id=workspace.id, ref="u1")
     assert [event["name"] for event in found] == ["Two Members"]
 
@@ -330,11 +291,11 @@ async def test_a_chunked_body_without_content_length_is_accepted(
     services = app_services[1]
     batch = [{"type": "track", "userId": "c1", "event": f"E{i}"} for i in range(100)]
     body = orjson.dumps({"batch": batch})
-    assert_ok(await post(api, workspace.write_key, "/v1/batch", chunks(body, 1000)))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/batch", chunks(body, 1000)))
     single = orjson.dumps({"userId": "c2", "event": "Chunked"})
-    assert_ok(await post(api, workspace.write_key, "/v1/track", chunks(single, 7)))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/track", chunks(single, 7)))
     zipped = gzip.compress(orjson.dumps({"userId": "c3", "event": "Chunked and zipped"}))
-    assert_ok(await post(api, workspace.write_key, "/v1/t", chunks(zipped, 5), "gzip"))
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/t", chunks(zipped, 5), "gzip"))
     assert (
         len(await services.customers.list_events(workspace_id=workspace.id, ref="c1", limit=999))
         == 100
@@ -347,9 +308,9 @@ async def test_a_chunked_body_over_the_limit_is_too_large(
     api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
 ) -> None:
     key = workspace.write_key
-    response = await post(api, key, "/v1/batch", chunks(batch_body(REQUEST_LIMIT + 1)))
+    response = await post_raw(api, key, "/v1/batch", chunks(batch_body(REQUEST_LIMIT + 1)))
     assert_error(response, 400, "too_large")
-    response = await post(api, key, "/v1/track", chunks(track_body(MESSAGE_LIMIT + 1), 1000))
+    response = await post_raw(api, key, "/v1/track", chunks(track_body(MESSAGE_LIMIT + 1), 1000))
     assert_error(response, 400, "too_large")
     await assert_nothing_stored(app_services[1], workspace.id)
 

@@ -7,70 +7,20 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from patron.domain.errors import NotFound
 from patron.services import Services
-from patron.store.schema import customers, events
 from tests.conftest import WorkspaceKeys
+from tests.surfaces.tracking.support import (
+    assert_invalid,
+    assert_nothing_stored,
+    assert_ok,
+    fields,
+    post,
+    post_raw,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-async def post(api: httpx.AsyncClient, key: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return await api.post(path, auth=(key, ""), json=body)
-
-
-async def post_raw(api: httpx.AsyncClient, key: str, path: str, content: bytes) -> httpx.Response:
-    return await api.post(
-        path, auth=(key, ""), content=content, headers={"Content-Type": "application/json"}
-    )
-
-
-def assert_ok(response: httpx.Response) -> None:
-    assert response.status_code == 200, response.text
-    assert response.json() == {"success": True}
-
-
-def assert_invalid(response: httpx.Response) -> list[dict[str, Any]]:
-    """A 400 ``invalid_request`` in Segment's shape; returns its ``errors``."""
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == "invalid_request"
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    errors = body["errors"]
-    assert isinstance(errors, list)
-    assert errors
-    for error in errors:
-        assert set(error) == {"index", "field", "message"}
-        assert isinstance(error["message"], str)
-    return errors
-
-
-def fields(errors: list[dict[str, Any]]) -> set[tuple[int | None, str | None]]:
-    return {(error["index"], error["field"]) for error in errors}
-
-
-async def count_rows(services: Services, workspace_id: str) -> tuple[int, int]:
-    """(events, customers) stored for the workspace."""
-
-    def work(unit: Any) -> tuple[int, int]:
-        count = [
-            unit.connection.scalar(
-                select(func.count()).select_from(table).where(table.c.workspace_id == workspace_id)
-            )
-            for table in (events, customers)
-        ]
-        return count[0], count[1]
-
-    return await services.store.read(work)
-
-
-async def assert_nothing_stored(services: Services, workspace_id: str) -> None:
-    assert await count_rows(services, workspace_id) == (0, 0)
 
 
 async def check_each(cases: Iterable[Any], check: Callable[[Any], Awaitable[None]]) -> None:
