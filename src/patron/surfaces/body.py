@@ -72,7 +72,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     levels (the parser's limit), and the NUL character, which PostgreSQL
     cannot store (refused on SQLite too, so both stores accept the same input).
     """
-    if _ESCAPED_NUL.search(body):
+    # A substring search is ~50x cheaper than the regex; most bodies end there.
+    if b"\\u0000" in body and _ESCAPED_NUL.search(body):
         raise Invalid("request body contains a NUL character (\\u0000), which Patron refuses")
     try:
         document = orjson.loads(body)
