@@ -85,10 +85,17 @@ class SqlUnit:
         self.connection = connection
         self.is_postgres = connection.dialect.name == "postgresql"
 
-    def _chunks(self, values: Collection[Any]) -> Iterator[list[Any]]:
-        # SQLite binds each value separately and caps their number; PostgreSQL
-        # takes the whole list as one array.
-        return iter([list(values)]) if self.is_postgres else _chunks(values)
+    def _lookup(
+        self, values: Collection[Any], column: ColumnElement[Any], found: Select[Any]
+    ) -> list[Any]:
+        """Rows of ``found`` whose ``column`` is one of ``values``, as ``(value, *found's)``."""
+        if self.is_postgres:  # one array parameter, whatever the length
+            return list(self.connection.execute(_probe_each(list(values), column, found)))
+        rows: list[Any] = []
+        for chunk in _chunks(values):  # SQLite caps the number of bound parameters
+            query = found.with_only_columns(column, *found.selected_columns)
+            rows.extend(self.connection.execute(query.where(column.in_(chunk))))
+        return rows
 
     def _insert_ignoring_conflicts(self, table: Table) -> Insert:
         if self.is_postgres:
@@ -98,17 +105,8 @@ class SqlUnit:
     # -- tracking ---------------------------------------------------------
 
     def existing_message_ids(self, workspace_id: str, message_ids: Collection[str]) -> set[str]:
-        found: set[str] = set()
         in_workspace = select(events.c.id).where(events.c.workspace_id == workspace_id)
-        for chunk in self._chunks(message_ids):
-            if self.is_postgres:
-                query = _probe_each(chunk, events.c.message_id, in_workspace)
-            else:
-                query = in_workspace.with_only_columns(events.c.message_id).where(
-                    events.c.message_id.in_(chunk)
-                )
-            found.update(row[0] for row in self.connection.execute(query))
-        return found
+        return {row[0] for row in self._lookup(message_ids, events.c.message_id, in_workspace)}
 
     def find_identities(
         self, workspace_id: str, keys: Collection[IdentityKey]
@@ -121,16 +119,8 @@ class SqlUnit:
             of_kind = select(identities.c.customer_id).where(
                 identities.c.workspace_id == workspace_id, identities.c.kind == kind.value
             )
-            for chunk in self._chunks(values):
-                if self.is_postgres:
-                    query = _probe_each(chunk, identities.c.value, of_kind)
-                else:
-                    query = of_kind.add_columns(identities.c.value).where(
-                        identities.c.value.in_(chunk)
-                    )
-                    query = query.with_only_columns(identities.c.value, identities.c.customer_id)
-                for value, customer_id in self.connection.execute(query):
-                    owners[(kind, value)] = customer_id
+            for value, customer_id in self._lookup(values, identities.c.value, of_kind):
+                owners[(kind, value)] = customer_id
         return owners
 
     def load_profiles(self, workspace_id: str, customer_ids: Collection[str]) -> list[Profile]:
