@@ -76,21 +76,21 @@ class TooLarge(PatronError):
     code = "too_large"
 
 
-class RateLimited(PatronError):
-    """Patron is shedding load; the caller should retry after ``retry_after`` seconds."""
+class RetryLater(PatronError):
+    """Nothing was done, but the same request may succeed after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
+    """Patron is shedding load."""
 
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class Unavailable(PatronError):
-    """A transient fault (database busy or unreachable): retrying may succeed."""
+class Unavailable(RetryLater):
+    """A transient fault: the database is busy or unreachable."""
 
     code = "unavailable"
-
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after

@@ -20,6 +20,7 @@ from patron.domain.errors import (
     NotFound,
     PatronError,
     RateLimited,
+    RetryLater,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -56,7 +57,7 @@ def error_response(error: BaseException) -> Response:
         body["errors"] = [
             {"index": p.index, "field": p.field, "message": p.message} for p in error.problems
         ]
-    if isinstance(error, RateLimited | Unavailable):
+    if isinstance(error, RetryLater):
         headers["Retry-After"] = str(error.retry_after)
     return _json(STATUS.get(type(error), 400), body, headers)
 
