@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import BindParameter
 
 from patron.domain.errors import Conflict
 from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
@@ -60,8 +62,8 @@ def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
         yield items[start : start + CHUNK]
 
 
-def _probe_each(values: list[Any], column: ColumnElement[Any], found: Select[Any]) -> Select[Any]:
-    """PostgreSQL: for each of ``values``, the first row of ``found`` where ``column`` equals it.
+def _probe_each(column: ColumnElement[Any], found: Select[Any]) -> Select[Any]:
+    """PostgreSQL: for each value of the ``values`` array, the first row of ``found`` matching it.
 
     The values travel as one array parameter and are probed one at a time
     through ``LATERAL … LIMIT 1``: a unique-index lookup per value, whatever
@@ -70,12 +72,39 @@ def _probe_each(values: list[Any], column: ColumnElement[Any], found: Select[Any
     may scan the table once per value.)
     """
     wanted = (
-        func.unnest(bindparam(None, values, type_=ARRAY(column.type)))
+        func.unnest(bindparam("values", type_=ARRAY(column.type)))
         .table_valued("value")
         .render_derived(name="wanted")
     )
     hit = found.where(column == wanted.c.value).limit(1).lateral("hit")
     return select(wanted.c.value, *hit.c).select_from(wanted).join(hit, true())
+
+
+# The two lookups every tracking transaction makes, built once: SQLAlchemy
+# spends more time constructing a statement than SQLite spends running it.
+_LOOKUPS: dict[str, tuple[ColumnElement[Any], Select[Any]]] = {
+    "message_id": (
+        events.c.message_id,
+        select(events.c.id).where(events.c.workspace_id == bindparam("workspace_id")),
+    ),
+    "identity": (
+        identities.c.value,
+        select(identities.c.customer_id).where(
+            identities.c.workspace_id == bindparam("workspace_id"),
+            identities.c.kind == bindparam("kind"),
+        ),
+    ),
+}
+
+
+@functools.cache
+def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
+    """``(value, *columns)`` of the rows whose lookup column is in ``:values``."""
+    column, found = _LOOKUPS[name]
+    if is_postgres:
+        return _probe_each(column, found)
+    values: BindParameter[Any] = bindparam("values", expanding=True)
+    return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
 
 
 class SqlUnit:
@@ -85,16 +114,13 @@ class SqlUnit:
         self.connection = connection
         self.is_postgres = connection.dialect.name == "postgresql"
 
-    def _lookup(
-        self, values: Collection[Any], column: ColumnElement[Any], found: Select[Any]
-    ) -> list[Any]:
-        """Rows of ``found`` whose ``column`` is one of ``values``, as ``(value, *found's)``."""
-        if self.is_postgres:  # one array parameter, whatever the length
-            return list(self.connection.execute(_probe_each(list(values), column, found)))
+    def _lookup(self, name: str, values: Collection[Any], **params: Any) -> list[Any]:
+        """Run lookup ``name`` for ``values`` (SQLite: in chunks; it caps bound parameters)."""
+        query = _lookup_query(name, self.is_postgres)
+        chunks = [list(values)] if self.is_postgres else _chunks(values)
         rows: list[Any] = []
-        for chunk in _chunks(values):  # SQLite caps the number of bound parameters
-            query = found.with_only_columns(column, *found.selected_columns)
-            rows.extend(self.connection.execute(query.where(column.in_(chunk))))
+        for chunk in chunks:
+            rows.extend(self.connection.execute(query, {"values": chunk, **params}))
         return rows
 
     def _insert_ignoring_conflicts(self, table: Table) -> Insert:
@@ -105,8 +131,8 @@ class SqlUnit:
     # -- tracking ---------------------------------------------------------
 
     def existing_message_ids(self, workspace_id: str, message_ids: Collection[str]) -> set[str]:
-        in_workspace = select(events.c.id).where(events.c.workspace_id == workspace_id)
-        return {row[0] for row in self._lookup(message_ids, events.c.message_id, in_workspace)}
+        rows = self._lookup("message_id", message_ids, workspace_id=workspace_id)
+        return {row[0] for row in rows}
 
     def find_identities(
         self, workspace_id: str, keys: Collection[IdentityKey]
@@ -116,10 +142,8 @@ class SqlUnit:
             by_kind.setdefault(kind, []).append(value)
         owners: dict[IdentityKey, str] = {}
         for kind, values in by_kind.items():
-            of_kind = select(identities.c.customer_id).where(
-                identities.c.workspace_id == workspace_id, identities.c.kind == kind.value
-            )
-            for value, customer_id in self._lookup(values, identities.c.value, of_kind):
+            rows = self._lookup("identity", values, workspace_id=workspace_id, kind=kind.value)
+            for value, customer_id in rows:
                 owners[(kind, value)] = customer_id
         return owners
 
