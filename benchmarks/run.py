@@ -57,11 +57,11 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[None]:
+def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=HERE.parent)
     try:
         wait_until_up(port, process)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -101,9 +101,35 @@ def load(port: int, mode: str, args: argparse.Namespace, seconds: float) -> dict
     return result
 
 
-def measure(port: int, mode: str, args: argparse.Namespace) -> dict[str, Any]:
-    load(port, mode, args, min(1.0, args.seconds))  # warm up: caches, pools, JIT-free but fair
-    return load(port, mode, args, args.seconds)
+def rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Resident memory of a server process (Linux), in MB."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def measure(
+    port: int, mode: str, args: argparse.Namespace, process: subprocess.Popen[bytes]
+) -> dict[str, Any]:
+    load(port, mode, args, min(1.0, args.seconds))  # warm up caches and pools
+    result = load(port, mode, args, args.seconds)
+    result["server_rss_mb"] = rss_mb(process)  # right after the load, before any idle time
+    return result
+
+
+def run_raw_inserts(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    with database(kind) as url:
+        command = [
+            sys.executable,
+            str(HERE / "raw_inserts.py"),
+            f"--url={url}",
+            f"--batch={args.batch}",
+            f"--seconds={args.seconds}",
+        ]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        result: dict[str, Any] = json.loads(output)
+        return result
 
 
 def run_noop(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -115,8 +141,8 @@ def run_noop(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "--no-access-log",
         "--log-level=warning",
     ]
-    with server(command, port, {}):
-        return {mode: measure(port, mode, args) for mode in ("track", "batch")}
+    with server(command, port, {}) as process:
+        return {mode: measure(port, mode, args, process) for mode in ("track", "batch")}
 
 
 def run_patron(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -129,8 +155,8 @@ def run_patron(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]
             capture_output=True,
         )
         port = free_port()
-        with server([str(BIN / "patron"), "serve", f"--port={port}"], port, env):
-            return {mode: measure(port, mode, args) for mode in ("track", "batch")}
+        with server([str(BIN / "patron"), "serve", f"--port={port}"], port, env) as process:
+            return {mode: measure(port, mode, args, process) for mode in ("track", "batch")}
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
@@ -138,30 +164,37 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     table = Table(
         title=f"Patron tracking, {args.seconds:g} s per scenario, {args.connections} connections"
     )
-    for column in ("scenario", "database", "Patron", "p50 / p99 ms", "no-op endpoint", "ratio"):
+    for column in ("scenario", "database", "Patron", "p50 / p99 ms", "RSS MB", "reference"):
         table.add_column(column)
     for kind in args.databases:
-        patron = results[kind]
-        track, batch = patron["track"], patron["batch"]
+        track, batch = results[kind]["track"], results[kind]["batch"]
+        raw = results[kind]["raw_inserts"]["rows_per_s"]
+        reference = noop["track"]["requests_per_s"]
         table.add_row(
             "/v1/track, 1 event per request",
             kind,
             f"{track['requests_per_s']:,.0f} req/s",
             f"{track['p50_ms']} / {track['p99_ms']}",
-            f"{noop['track']['requests_per_s']:,.0f} req/s",
-            f"{track['requests_per_s'] / noop['track']['requests_per_s']:.0%}",
+            f"{track['server_rss_mb']}",
+            f"{track['requests_per_s'] / reference:.0%} of no-op ({reference:,.0f} req/s)",
         )
+        lower = min(noop["batch"]["events_per_s"], raw)
         table.add_row(
             f"/v1/batch, {args.batch} events per request",
             kind,
             f"{batch['events_per_s']:,.0f} events/s",
             f"{batch['p50_ms']} / {batch['p99_ms']}",
-            f"{noop['batch']['events_per_s']:,.0f} events/s",
-            f"{batch['events_per_s'] / noop['batch']['events_per_s']:.0%}",
+            f"{batch['server_rss_mb']}",
+            f"{batch['events_per_s'] / lower:.0%} of the lower of no-op "
+            f"({noop['batch']['events_per_s']:,.0f}) and raw inserts ({raw:,.0f} rows/s)",
         )
     Console().print(table)
     errors = {
-        k: v[m]["errors"] for k, v in results.items() if k != "meta" for m in v if v[m]["errors"]
+        f"{target} {mode}": figures["errors"]
+        for target, modes in results.items()
+        if target != "meta"
+        for mode, figures in modes.items()
+        if isinstance(figures, dict) and figures.get("errors")
     }
     if errors:
         Console().print(f"[yellow]non-200 answers:[/yellow] {errors}")
@@ -189,6 +222,7 @@ def main() -> None:
     }
     for kind in args.databases:
         results[kind] = run_patron(kind, args)
+        results[kind]["raw_inserts"] = run_raw_inserts(kind, args)
     report(results, args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))

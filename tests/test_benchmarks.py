@@ -37,3 +37,5 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
             assert figures["requests"] > 0
             assert figures["errors"] == {}
     assert results["sqlite"]["batch"]["events_per_s"] > results["sqlite"]["batch"]["requests_per_s"]
+    assert results["sqlite"]["batch"]["server_rss_mb"] > 0
+    assert results["sqlite"]["raw_inserts"]["rows"] > 0
