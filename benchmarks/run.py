@@ -85,20 +85,26 @@ def database(kind: str) -> Iterator[str]:
         admin.dispose()
 
 
-def load(port: int, mode: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        str(HERE / "loadgen.py"),
-        f"--port={port}",
-        f"--write-key={WRITE_KEY}",
-        f"--mode={mode}",
-        f"--batch={args.batch}",
-        f"--connections={args.connections}",
-        f"--seconds={seconds}",
-    ]
+def run_json(command: list[str]) -> dict[str, Any]:
+    """Run a helper process that prints one JSON object; return it."""
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(output)
     return result
+
+
+def load(port: int, mode: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    return run_json(
+        [
+            sys.executable,
+            str(HERE / "loadgen.py"),
+            f"--port={port}",
+            f"--write-key={WRITE_KEY}",
+            f"--mode={mode}",
+            f"--batch={args.batch}",
+            f"--connections={args.connections}",
+            f"--seconds={seconds}",
+        ]
+    )
 
 
 def rss_mb(process: subprocess.Popen[bytes]) -> float:
@@ -120,16 +126,15 @@ def measure(
 
 def run_raw_inserts(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     with database(kind) as url:
-        command = [
-            sys.executable,
-            str(HERE / "raw_inserts.py"),
-            f"--url={url}",
-            f"--batch={args.batch}",
-            f"--seconds={args.seconds}",
-        ]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        result: dict[str, Any] = json.loads(output)
-        return result
+        return run_json(
+            [
+                sys.executable,
+                str(HERE / "raw_inserts.py"),
+                f"--url={url}",
+                f"--batch={args.batch}",
+                f"--seconds={args.seconds}",
+            ]
+        )
 
 
 def run_noop(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
