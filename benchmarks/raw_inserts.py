@@ -29,7 +29,7 @@ COLUMNS = ", ".join(column.name for column in events.columns if column.name != "
 COPY = f"COPY events ({COLUMNS}) FROM STDIN"
 
 
-def rows(batch: int, counter: int) -> list[tuple[Any, ...]]:
+def rows(batch: int, counter: int, workspace_id: str = "ws_bench") -> list[tuple[Any, ...]]:
     now = datetime.now(UTC)
     text = now.isoformat(" ", "microseconds")[:26]
     payload = json.dumps(
@@ -41,7 +41,7 @@ def rows(batch: int, counter: int) -> list[tuple[Any, ...]]:
     )
     return [
         (
-            "ws_bench",
+            workspace_id,
             f"cust_{(counter * batch + i) % 10_000}",
             str(uuid.uuid4()),
             "track",
@@ -58,15 +58,15 @@ def rows(batch: int, counter: int) -> list[tuple[Any, ...]]:
     ]
 
 
-def run_sqlite(path: str, batch: int, seconds: float) -> int:
+def run_sqlite(path: str, batch: int, seconds: float, limit: int, workspace: str) -> int:
     connection = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
         connection.execute(f"PRAGMA {pragma}")
     insert = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 12)})"
     done, counter, deadline = 0, 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and done < limit:
         connection.execute("BEGIN IMMEDIATE")
-        connection.executemany(insert, rows(batch, counter))
+        connection.executemany(insert, rows(batch, counter, workspace))
         connection.execute("COMMIT")
         done += batch
         counter += 1
@@ -74,16 +74,19 @@ def run_sqlite(path: str, batch: int, seconds: float) -> int:
     return done
 
 
-def run_postgres(url: str, batch: int, seconds: float) -> int:
+def run_postgres(url: str, batch: int, seconds: float, limit: int, workspace: str) -> int:
     done, counter, deadline = 0, 0, time.perf_counter() + seconds
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and done < limit:
             with connection.cursor() as cursor, cursor.copy(COPY) as copy:
-                for row in rows(batch, counter):
+                for row in rows(batch, counter, workspace):
                     copy.write_row(row)
             connection.commit()
             done += batch
             counter += 1
+        if limit < 2**62:  # a prefill: give the planner statistics, as autovacuum would
+            connection.execute("ANALYZE events")
+            connection.commit()
     return done
 
 
@@ -92,15 +95,18 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="an empty database (migrated here)")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--rows", type=int, default=2**62, help="stop after this many rows (to prefill a table)"
+    )
+    parser.add_argument("--workspace-id", default="ws_bench")
     args = parser.parse_args()
     database = Database(args.url)
     database.migrate()
     database.dispose()
     started = time.perf_counter()
-    if args.url.startswith("sqlite"):
-        done = run_sqlite(args.url.removeprefix("sqlite:///"), args.batch, args.seconds)
-    else:
-        done = run_postgres(args.url, args.batch, args.seconds)
+    run = run_sqlite if args.url.startswith("sqlite") else run_postgres
+    target = args.url.removeprefix("sqlite:///") if args.url.startswith("sqlite") else args.url
+    done = run(target, args.batch, args.seconds, args.rows, args.workspace_id)
     elapsed = time.perf_counter() - started
     rate = round(done / elapsed, 1)
     print(json.dumps({"rows": done, "seconds": round(elapsed, 3), "rows_per_s": rate}))

@@ -150,18 +150,43 @@ def run_noop(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         return {mode: measure(port, mode, args, process) for mode in ("track", "batch")}
 
 
-def run_patron(kind: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+def run_patron(
+    kind: str,
+    args: argparse.Namespace,
+    prefill: int = 0,
+    modes: tuple[str, ...] = ("track", "batch"),
+) -> dict[str, dict[str, Any]]:
+    """Patron on a fresh database; with ``prefill``, the events table first holds that many rows."""
     with database(kind) as url:
         env = {"PATRON_DATABASE_URL": url, "PATRON_LOG_LEVEL": "warning"}
-        subprocess.run(
-            [str(BIN / "patron"), "workspace", "create", "bench", f"--write-key={WRITE_KEY}"],
+        created = subprocess.run(
+            [
+                str(BIN / "patron"),
+                "workspace",
+                "create",
+                "bench",
+                f"--write-key={WRITE_KEY}",
+                "--json",
+            ],
             env={**os.environ, **env},
             check=True,
             capture_output=True,
+            text=True,
         )
+        if prefill:
+            workspace_id = json.loads(created.stdout)["id"]
+            fill = [f"--url={url}", "--batch=10000", f"--rows={prefill}", "--seconds=1e9"]
+            run_json(
+                [
+                    sys.executable,
+                    str(HERE / "raw_inserts.py"),
+                    *fill,
+                    f"--workspace-id={workspace_id}",
+                ]
+            )
         port = free_port()
         with server([str(BIN / "patron"), "serve", f"--port={port}"], port, env) as process:
-            return {mode: measure(port, mode, args, process) for mode in ("track", "batch")}
+            return {mode: measure(port, mode, args, process) for mode in modes}
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
@@ -193,6 +218,16 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"{batch['events_per_s'] / lower:.0%} of the lower of no-op "
             f"({noop['batch']['events_per_s']:,.0f}) and raw inserts ({raw:,.0f} rows/s)",
         )
+        if "batch_after_prefill" in results[kind]:
+            full = results[kind]["batch_after_prefill"]
+            table.add_row(
+                f"/v1/batch after {args.prefill:,} rows",
+                kind,
+                f"{full['events_per_s']:,.0f} events/s",
+                f"{full['p50_ms']} / {full['p99_ms']}",
+                f"{full['server_rss_mb']}",
+                f"{full['events_per_s'] / batch['events_per_s']:.0%} of the empty table",
+            )
     Console().print(table)
     errors = {
         f"{target} {mode}": figures["errors"]
@@ -211,11 +246,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="also measure batches once the events table holds this many rows",
+    )
     parser.add_argument("--smoke", action="store_true", help="one second each: checks the harness")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.connections = 1.0, 4
+        args.prefill = min(args.prefill, 20_000)
     results: dict[str, Any] = {
         "meta": {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -228,6 +270,9 @@ def main() -> None:
     for kind in args.databases:
         results[kind] = run_patron(kind, args)
         results[kind]["raw_inserts"] = run_raw_inserts(kind, args)
+        if args.prefill:
+            full = run_patron(kind, args, prefill=args.prefill, modes=("batch",))
+            results[kind]["batch_after_prefill"] = full["batch"]
     report(results, args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))

@@ -20,6 +20,8 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
             sys.executable,
             "benchmarks/run.py",
             "--smoke",
+            "--prefill",
+            "20000",
             "--databases",
             "sqlite",
             "--output",
@@ -39,3 +41,4 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert results["sqlite"]["batch"]["events_per_s"] > results["sqlite"]["batch"]["requests_per_s"]
     assert results["sqlite"]["batch"]["server_rss_mb"] > 0
     assert results["sqlite"]["raw_inserts"]["rows"] > 0
+    assert results["sqlite"]["batch_after_prefill"]["requests"] > 0
