@@ -141,3 +141,25 @@ async def test_unawaited_failures_are_logged_and_reported(caplog: pytest.LogCapt
     assert len(reported) == 1
     assert reported[0][1]["event"] == "Forgotten"
     assert "was not delivered" in caplog.text
+
+
+async def test_values_json_lacks_travel_as_text() -> None:
+    from decimal import Decimal
+
+    server = Server()
+    async with client_for(server) as client:
+        await client.track("Paid", user_id="u1", properties={"total": Decimal("9.99"), "tags": {1}})
+    sent = server.batches()[0][0]["properties"]
+    assert sent == {"total": "9.99", "tags": "{1}"}
+
+
+async def test_an_unexpected_failure_fails_the_batch_instead_of_hanging() -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug below the client")
+
+    server = Server(broken, OK)
+    async with client_for(server) as client:
+        with pytest.raises(DeliveryFailed, match="a bug below the client"):
+            await client.track("E", user_id="u1")
+        await client.track("E", user_id="u1")  # the sender is still alive
+    assert len(server.requests) == 2

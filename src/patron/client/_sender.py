@@ -16,6 +16,11 @@ from patron.client.errors import DeliveryFailed, MessageRejected
 MAX_RETRY_AFTER = 60.0  # seconds; a guard against absurd Retry-After headers
 
 
+def encode(value: Any) -> bytes:
+    """JSON as sent: datetimes, UUIDs and dataclasses natively, anything else as str()."""
+    return orjson.dumps(value, default=str)
+
+
 @dataclass(slots=True)
 class Pending:
     """A message waiting to be acknowledged, and the future its caller holds."""
@@ -87,7 +92,7 @@ class Sender:
 
     async def _post(self, batch: list[Pending]) -> dict[int | None, MessageRejected]:
         """One attempt. Returns the rejected messages by index ({} when accepted)."""
-        body = orjson.dumps(
+        body = encode(
             {
                 "batch": [pending.message for pending in batch],
                 "sentAt": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -12,12 +12,11 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import orjson
 
 from patron.client._messages import build, take
-from patron.client._sender import Pending, RetryPolicy, Sender
+from patron.client._sender import Pending, RetryPolicy, Sender, encode
 from patron.client.customer import Customer
-from patron.client.errors import ClientClosed, InvalidCall, MessageTooLarge
+from patron.client.errors import ClientClosed, DeliveryFailed, InvalidCall, MessageTooLarge
 
 log = logging.getLogger("patron.client")
 
@@ -166,7 +165,7 @@ class TrackingClient:
     def _enqueue(self, message: dict[str, Any]) -> asyncio.Future[None]:
         if self._closed:
             raise ClientClosed("the client is closed")
-        size = len(orjson.dumps(message, default=str))
+        size = len(encode(message))
         if size > MAX_MESSAGE_BYTES:
             raise MessageTooLarge(size, MAX_MESSAGE_BYTES)
         loop = asyncio.get_running_loop()
@@ -193,6 +192,11 @@ class TrackingClient:
                 self._ready.clear()
             try:
                 await self._sender.deliver(self._in_flight)
+            except Exception as error:  # a bug must fail the batch, not hang its callers
+                log.exception("delivering a batch failed unexpectedly")
+                for pending in self._in_flight:
+                    if not pending.future.done():
+                        pending.future.set_exception(DeliveryFailed(1, repr(error)))
             finally:
                 self._in_flight = []
 
