@@ -21,9 +21,12 @@ from typing import Any
 import psycopg
 
 from patron.store.database import Database
-from patron.store.schema import events
 
-COLUMNS = ", ".join(column.name for column in events.columns if column.name != "id")
+# The columns Patron's tracking path writes, in the order of ``rows()``.
+COLUMNS = (
+    "workspace_id, customer_id, message_id, type, name, user_id, anonymous_id, "
+    "timestamp, original_timestamp, sent_at, received_at, payload"
+)
 
 
 COPY = f"COPY events ({COLUMNS}) FROM STDIN"

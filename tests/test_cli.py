@@ -38,7 +38,10 @@ def test_workspace_create_prints_every_credential(cli: CliRunner) -> None:
 
 def test_a_supplied_write_key_is_kept_and_cannot_be_reused(cli: CliRunner) -> None:
     created = run_json(cli, "workspace", "create", "moved", "--write-key", "segment-key-123")
-    assert created["credentials"] == {"tracking_write_key": "segment-key-123"}  # type: ignore[index]
+    credentials = created["credentials"]  # type: ignore[index]
+    assert credentials["tracking_write_key"] == "segment-key-123"
+    assert len(credentials["config_api_key"]) >= 32  # the Config API's key, generated
+    assert isinstance(created["igrp"], int)  # type: ignore[index]
     again = cli.invoke(app, ["workspace", "create", "other", "--write-key", "segment-key-123"])
     assert again.exit_code == 1
     assert "already in use" in again.stderr

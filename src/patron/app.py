@@ -17,6 +17,7 @@ from patron import __version__
 from patron.domain.workspaces import DEFAULT_WORKSPACE, KeyKind
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
+from patron.surfaces.config.app import router as config_router
 from patron.surfaces.tracking.app import TrackingApp, endpoint_name
 
 log = logging.getLogger("patron")
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> PatronApp:
             await services.close()
 
     api = FastAPI(title="Patron", version=__version__, lifespan=lifespan)
+    api.include_router(config_router)
 
     @api.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -146,11 +146,12 @@ def workspace_list(as_json: JsonOption = False) -> None:
 
 
 def _print_issued(issued: IssuedKeys, as_json: bool) -> None:
-    document = {**asdict(issued.workspace), "credentials": issued.keys}
+    document = {**asdict(issued.workspace), "igrp": issued.igrp, "credentials": issued.keys}
     if as_json:
         _print_json(document)
         return
     console.print(f"workspace [bold]{issued.workspace.name}[/bold] ({issued.workspace.id})")
+    console.print(f"  igrp (Infinity installation): [bold]{issued.igrp}[/bold]")
     for kind, key in issued.keys.items():
         console.print(f"  {kind}: [bold]{key}[/bold]")
     console.print("Keys are stored hashed: keep them now, they are not shown again.")

@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass
 
 from patron.domain.customers import CustomerService
+from patron.domain.segment_groups import SegmentGroupService
+from patron.domain.segments import SegmentService
 from patron.domain.tracking import TrackingService
 from patron.domain.workspaces import WorkspaceService
 from patron.settings import Settings
@@ -21,6 +23,8 @@ class Services:
     workspaces: WorkspaceService
     tracking: TrackingService
     customers: CustomerService
+    segments: SegmentService
+    segment_groups: SegmentGroupService
 
     async def close(self) -> None:
         await self.store.close()
@@ -42,4 +46,6 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
         tracking=TrackingService(store),
         customers=CustomerService(store),
+        segments=SegmentService(store),
+        segment_groups=SegmentGroupService(store),
     )

@@ -131,7 +131,74 @@ class WorkspaceUnit(Protocol):
     def find_key(self, key_hash: str) -> ApiKey | None: ...
 
 
-class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, Protocol):
+@dataclass(slots=True)
+class Segment:
+    """An event segment: ``criteria`` as the client sent them (already validated)."""
+
+    workspace_id: str
+    id: int
+    name: str
+    ref: str | None
+    order: int
+    org_id: int | None
+    criteria: list[Any]
+    status: int  # 200 active, 410 deleted
+    group_id: int  # 0: no group
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class SegmentGroup:
+    workspace_id: str
+    id: int
+    name: str
+    status: int  # 200 active, 410 deleted
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentUnit(Protocol):
+    """Storage of installations (igrp), segments and segment groups."""
+
+    def add_installation(self, workspace_id: str, now: datetime) -> int:
+        """Give the workspace an installation number (igrp) and return it."""
+        ...
+
+    def get_igrp(self, workspace_id: str) -> int | None: ...
+
+    def find_installation(self, igrp: int) -> str | None:
+        """The id of the workspace with this installation number."""
+        ...
+
+    def segments_version(self, workspace_id: str) -> int:
+        """A number that grows with every change to the workspace's segments or groups."""
+        ...
+
+    def bump_segments_version(self, workspace_id: str) -> None: ...
+
+    def list_segments(self, workspace_id: str) -> list[Segment]:
+        """Every stored segment, deleted ones too, by id."""
+        ...
+
+    def get_segment(self, workspace_id: str, segment_id: int) -> Segment | None: ...
+
+    def add_segment(self, segment: Segment) -> None: ...
+
+    def save_segment(self, segment: Segment) -> None: ...
+
+    def list_segment_groups(self, workspace_id: str) -> list[SegmentGroup]: ...
+
+    def get_segment_group(self, workspace_id: str, group_id: int) -> SegmentGroup | None: ...
+
+    def next_segment_group_id(self, workspace_id: str) -> int: ...
+
+    def add_segment_group(self, group: SegmentGroup) -> None: ...
+
+    def save_segment_group(self, group: SegmentGroup) -> None: ...
+
+
+class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, SegmentUnit, Protocol):
     """Everything available inside one transaction."""
 
 

@@ -29,6 +29,8 @@ class KeyKind(StrEnum):
     """The credentials a workspace has, one kind per API surface."""
 
     TRACKING_WRITE_KEY = "tracking_write_key"
+    # Infinity Config API v2: sent as a Bearer token (or the Basic auth user).
+    CONFIG_API_KEY = "config_api_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class IssuedKeys:
 
     workspace: Workspace
     keys: dict[str, str]
+    igrp: int | None = None  # the workspace's Infinity installation number
 
 
 def hash_key(key: str) -> str:
@@ -66,7 +69,7 @@ def create_workspace(
     workspace = Workspace(id=new_id("ws"), name=name, created_at=now)
     unit.create_workspace(workspace)
     issued = {kind.value: add_key(unit, workspace, kind, keys.get(kind), now) for kind in KeyKind}
-    return IssuedKeys(workspace, issued)
+    return IssuedKeys(workspace, issued, igrp=unit.add_installation(workspace.id, now))
 
 
 def add_key(unit: Unit, workspace: Workspace, kind: KeyKind, key: str | None, now: datetime) -> str:

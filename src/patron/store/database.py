@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from patron.store.criteria_sql import register_sqlite_functions
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -92,6 +94,7 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)  # criteria need regular expressions
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -116,4 +117,50 @@ group_members = Table(
     Column("group_id", String(EXTERNAL_ID), primary_key=True),
     Column("customer_id", String(ID), ForeignKey("customers.id"), primary_key=True, index=True),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# -- segments (Infinity Config API) -------------------------------------------
+
+# Each event keeps the segment and group it was classified into at ingest
+# (null for events stored before segments existed).
+events.append_column(Column("segment_id", Integer))
+events.append_column(Column("segment_group_id", Integer))
+
+# A workspace's Infinity installation number (igrp). ``segments_version``
+# grows with every change to its segments or groups, so each process can tell
+# cheaply whether its compiled segment list is stale.
+installations = Table(
+    "installations",
+    metadata,
+    Column("igrp", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False, unique=True),
+    Column("segments_version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+segment_groups = Table(
+    "segment_groups",
+    metadata,
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), primary_key=True),
+    Column("group_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("status", Integer, nullable=False),  # 200 active, 410 deleted
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), primary_key=True),
+    Column("segment_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("ref", String(100)),
+    Column("segment_order", Integer, nullable=False),
+    Column("org_id", Integer),
+    Column("criteria", Json, nullable=False),
+    Column("status", Integer, nullable=False),  # 200 active, 410 deleted
+    Column("group_id", Integer, nullable=False),  # 0: no group
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -39,6 +39,7 @@ from patron.store.schema import (
     identities,
     workspaces,
 )
+from patron.store.segment_queries import SegmentQueries
 
 # Bound parameters per IN (...) list: well below every driver's limit.
 CHUNK = 500
@@ -107,7 +108,7 @@ def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
     return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
 
 
-class SqlUnit:
+class SqlUnit(SegmentQueries):
     """Implements the domain's :class:`~patron.domain.ports.Unit` with SQLAlchemy Core."""
 
     def __init__(self, connection: Connection) -> None:

@@ -1,0 +1,255 @@
+"""The SQL evaluator: a criteria tree as a boolean expression over a JSON column.
+
+It must agree with the Python evaluator (``patron.domain.criteria``) on every
+record, which a property test checks on both databases. Three things make
+that hold:
+
+* every condition is ``CASE WHEN <the value has the operator's JSON type>
+  THEN <test> ELSE false END``: never NULL, so a negation is exactly ``NOT``
+  (a missing field satisfies only negations) and PostgreSQL never casts a
+  value of the wrong type (CASE fixes the evaluation order; AND does not);
+* numbers compare as doubles, as in Python;
+* SQLite has no regular expressions: ``patron_regexp`` (registered on every
+  connection by :func:`register_sqlite_functions`) runs Python's ``re``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    not_,
+    or_,
+    true,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from patron.domain.criteria.dates import DATE_PATTERN, PY_DATE_PATTERN, window
+from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, NotOf, Op, Path, Pattern
+
+Expr = ColumnElement[Any]
+_ZONED = "(Z|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def to_sql(node: Node, column: Expr, *, dialect: str, now: datetime) -> ColumnElement[bool]:
+    """``node`` as a WHERE clause over the JSON ``column`` (``now`` for ``within``)."""
+    values: type[_Values] = _Postgres if dialect == "postgresql" else _Sqlite
+    return _Compiler(values, column, now).node(node)
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Give a SQLite connection ``patron_regexp(pattern, text)``: Python ``re.search``."""
+    dbapi_connection.create_function("patron_regexp", 2, _regexp, deterministic=True)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.DOTALL)
+
+
+def _regexp(pattern: Any, value: Any) -> int | None:
+    if not isinstance(pattern, str) or not isinstance(value, str):
+        return None
+    return 1 if _compiled(pattern).search(value) else 0
+
+
+class _Values:
+    """How one dialect reads a value at a path, and its JSON type."""
+
+    STRING = "text"
+    NUMBERS: tuple[str, ...] = ("integer", "real")
+
+    def __init__(self, column: Expr, path: Path) -> None:
+        self.column = column
+        self.path = path
+
+    def type(self) -> Expr:
+        raise NotImplementedError
+
+    def text(self) -> Expr:
+        raise NotImplementedError
+
+    def number(self) -> Expr:
+        raise NotImplementedError
+
+    def is_boolean(self, expected: bool) -> Expr:
+        raise NotImplementedError
+
+    def regex(self, pattern: Pattern) -> Expr:
+        raise NotImplementedError
+
+    def date_test(self, compare: Callable[[Expr, Expr], Expr], limit: datetime) -> Expr:
+        raise NotImplementedError
+
+
+class _Sqlite(_Values):
+    def _path(self) -> str:
+        return "$" + "".join(f'."{key}"' for key in self.path)
+
+    def type(self) -> Expr:
+        return func.json_type(self.column, self._path())
+
+    def text(self) -> Expr:
+        return func.json_extract(self.column, self._path())
+
+    def number(self) -> Expr:
+        return sql_cast(self.text(), Float)
+
+    def is_boolean(self, expected: bool) -> Expr:
+        return self.type() == ("true" if expected else "false")
+
+    def regex(self, pattern: Pattern) -> Expr:
+        return func.patron_regexp(pattern.python, self.text()) == 1
+
+    def date_test(self, compare: Callable[[Expr, Expr], Expr], limit: datetime) -> Expr:
+        value = self.text()
+        day = func.substr(value, 1, 10)
+        # date(x, "+0 days") rolls 2024-02-30 over to March; Python refuses it as a date.
+        is_date = and_(
+            func.patron_regexp(PY_DATE_PATTERN, value) == 1, func.date(day, "+0 days") == day
+        )
+        limit = limit.astimezone(UTC)
+        stamp = limit.strftime("%Y-%m-%d %H:%M:%S.") + f"{limit.microsecond // 1000:03d}"
+        return case((is_date, compare(func.julianday(value), func.julianday(stamp))), else_=false())
+
+
+class _Postgres(_Values):
+    STRING = "string"
+    NUMBERS = ("number",)
+
+    def _path(self) -> Expr:
+        return bindparam(None, list(self.path), type_=ARRAY(Text))
+
+    def type(self) -> Expr:
+        return func.jsonb_typeof(self.column.op("#>")(self._path()))
+
+    def text(self) -> Expr:
+        return self.column.op("#>>", return_type=Text)(self._path())
+
+    def number(self) -> Expr:
+        return sql_cast(self.text(), Float(precision=53))
+
+    def is_boolean(self, expected: bool) -> Expr:
+        return and_(self.type() == "boolean", self.text() == ("true" if expected else "false"))
+
+    def regex(self, pattern: Pattern) -> Expr:
+        return self.text().op("~", return_type=Boolean)(pattern.source)
+
+    def date_test(self, compare: Callable[[Expr, Expr], Expr], limit: datetime) -> Expr:
+        value = self.text()
+        day = func.substr(value, 1, 10)
+        # A cast of 2024-02-30 would fail the whole query: check the day first.
+        first = sql_cast(func.concat(func.substr(value, 1, 8), "01"), Date)
+        offset = sql_cast(func.substr(value, 9, 2), Integer) - 1
+        rebuilt = func.to_char(first + offset, "YYYY-MM-DD")
+        zoned = value.op("~", return_type=Boolean)(_ZONED)
+        moment = case(
+            (zoned, sql_cast(value, DateTime(timezone=True))),
+            else_=func.timezone("UTC", sql_cast(value, DateTime)),
+        )
+        limit_param = bindparam(None, limit, type_=DateTime(timezone=True))
+        valid = case((rebuilt == day, compare(moment, limit_param)), else_=false())
+        return case((value.op("~", return_type=Boolean)(DATE_PATTERN), valid), else_=false())
+
+
+class _Compiler:
+    def __init__(self, values: type[_Values], column: Expr, now: datetime) -> None:
+        self.values = values
+        self.column = column
+        self.now = now
+
+    def node(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, AllOf):
+            return and_(true(), *(self.node(item) for item in node.items))
+        if isinstance(node, AnyOf):
+            return or_(false(), *(self.node(item) for item in node.items))
+        if isinstance(node, NotOf):
+            return not_(self.node(node.item))
+        expression = self.condition(node)
+        return not_(expression) if node.negated else expression
+
+    def condition(self, condition: Condition) -> ColumnElement[bool]:
+        values = self.values(self.column, condition.path)
+        op, operand = condition.op, condition.operand
+        if op is Op.EXISTS:
+            return func.coalesce(values.type(), "null") != "null"
+        if op is Op.EQUALS:
+            return self.equals(values, cast(str | float | bool, operand))
+        if op is Op.IN:
+            options = cast(tuple[str | float | bool, ...], operand)
+            return or_(false(), *(self.equals(values, option) for option in options))
+        if op in (Op.BEFORE, Op.AFTER, Op.WITHIN):
+            return self.date(values, op, operand)
+        return self.guarded(values, op, operand)
+
+    def equals(self, values: _Values, expected: str | float | bool) -> ColumnElement[bool]:
+        if isinstance(expected, bool):
+            return _when(values.is_boolean(expected), true())
+        if isinstance(expected, str):
+            return _when(values.type() == values.STRING, values.text() == expected)
+        return _when(values.type().in_(values.NUMBERS), values.number() == expected)
+
+    def guarded(self, values: _Values, op: Op, operand: Any) -> ColumnElement[bool]:
+        if op in _NUMBER_TESTS:
+            test = _NUMBER_TESTS[op](values.number(), operand)
+            return _when(values.type().in_(values.NUMBERS), test)
+        text = values.text()
+        tests: dict[Op, Callable[[], Expr]] = {
+            Op.BEGINS: lambda: func.substr(text, 1, len(operand)) == operand,
+            Op.ENDS: lambda: and_(
+                func.length(text) >= len(operand),
+                func.substr(text, func.length(text) - len(operand) + 1) == operand,
+            ),
+            Op.CONTAINS: lambda: _position(values, text, operand) > 0,
+            Op.REGEX: lambda: values.regex(operand),
+        }
+        return _when(values.type() == values.STRING, tests[op]())
+
+    def date(self, values: _Values, op: Op, operand: Any) -> ColumnElement[bool]:
+        if op is Op.WITHIN:
+            start, end = window(self.now, cast(int, operand))
+            test = and_(
+                values.date_test(lambda v, limit: v >= limit, start),
+                values.date_test(lambda v, limit: v <= limit, end),
+            )
+        elif op is Op.BEFORE:
+            test = values.date_test(lambda v, limit: v < limit, operand)
+        else:
+            test = values.date_test(lambda v, limit: v > limit, operand)
+        return _when(values.type() == values.STRING, test)
+
+
+def _when(guard: Expr, test: Expr) -> ColumnElement[bool]:
+    return cast(ColumnElement[bool], case((guard, test), else_=false()))
+
+
+def _position(values: _Values, text: Expr, part: str) -> Expr:
+    if isinstance(values, _Postgres):
+        return func.strpos(text, part)
+    return func.instr(text, part)
+
+
+_NUMBER_TESTS: dict[Op, Callable[[Expr, Any], Expr]] = {
+    Op.GT: lambda value, limit: value > limit,
+    Op.GTE: lambda value, limit: value >= limit,
+    Op.LT: lambda value, limit: value < limit,
+    Op.LTE: lambda value, limit: value <= limit,
+    Op.BETWEEN: lambda value, bounds: and_(value >= bounds[0], value <= bounds[1]),
+}

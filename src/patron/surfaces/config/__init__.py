@@ -1,0 +1,1 @@
+"""The Infinity Config API v2 surface (segments and segment groups)."""
