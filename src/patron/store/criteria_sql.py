@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -70,8 +71,8 @@ def _regexp(pattern: Any, value: Any) -> int | None:
     return 1 if _compiled(pattern).search(value) else 0
 
 
-class _Values:
-    """How one dialect reads a value at a path, and its JSON type."""
+class _Values(ABC):
+    """How one dialect reads a value at a path, and its JSON type (one subclass each)."""
 
     STRING = "text"
     NUMBERS: tuple[str, ...] = ("integer", "real")
@@ -80,23 +81,23 @@ class _Values:
         self.column = column
         self.path = path
 
-    def type(self) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def type(self) -> Expr: ...
 
-    def text(self) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def text(self) -> Expr: ...
 
-    def number(self) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def number(self) -> Expr: ...
 
-    def is_boolean(self, expected: bool) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def is_boolean(self, expected: bool) -> Expr: ...
 
-    def regex(self, pattern: Pattern) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def regex(self, pattern: Pattern) -> Expr: ...
 
-    def date_test(self, compare: Callable[[Expr, Expr], Expr], limit: datetime) -> Expr:
-        raise NotImplementedError
+    @abstractmethod
+    def date_test(self, compare: Callable[[Expr, Expr], Expr], limit: datetime) -> Expr: ...
 
 
 class _Sqlite(_Values):
