@@ -1,139 +1,192 @@
-"""The client against the real Patron app, in-process (httpx's ASGI transport)."""
+"""The seed's usage against the real Patron app, in-process, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 
-from patron.client import (
-    ClientClosed,
-    Customer,
-    InvalidCall,
-    MessageRejected,
-    MessageTooLarge,
-    TrackingClient,
-)
+import patron
+from patron.client import ClientClosed, Customer, RequestRejected, TrackingClient
 from patron.services import Services
 from tests.conftest import WorkspaceKeys
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def client(
-    app_services: tuple[object, Services], workspace: WorkspaceKeys
-) -> AsyncIterator[TrackingClient]:
-    transport = httpx.ASGITransport(app=app_services[0])  # type: ignore[arg-type]
-    async with TrackingClient(
-        workspace.write_key, "http://patron", transport=transport, flush_interval=0.01
-    ) as tracking:
-        yield tracking
-
-
-@pytest.fixture
-def services(app_services: tuple[object, Services]) -> Services:
-    return app_services[1]
+async def events_of(stored: Services, workspace: WorkspaceKeys, ref: str) -> list[dict[str, Any]]:
+    return await stored.customers.list_events(workspace_id=workspace.id, ref=ref, limit=1000)
 
 
 async def test_a_customer_identifies_and_tracks_as_in_the_seed(
-    client: TrackingClient, services: Services, workspace: WorkspaceKeys
+    tracking: TrackingClient, stored: Services, workspace: WorkspaceKeys
 ) -> None:
-    customer = client.new_customer(user_id="user-1", traits={"email": "ada@example.com"})
-    await customer.identify(traits={"email": "ada@example.com", "plan": "pro"})
-    await customer.track("Order Completed", properties={"total": 42.5}, custom={"shop": "eu"})
-    view = await services.customers.get(workspace_id=workspace.id, ref="user-1")
-    assert view.profile.email == "ada@example.com"
-    assert view.profile.attributes == {"plan": "pro"}
-    events = await services.customers.list_events(workspace_id=workspace.id, ref="user-1", limit=9)
-    track = events[0]
-    assert track["name"] == "Order Completed"
-    assert track["document"]["properties"] == {"total": 42.5}
-    assert track["document"]["shop"] == "eu"  # custom fields travel at the top level
-    assert track["document"]["context"]["library"]["name"] == "patron-client"
-    assert track["sent_at"] is not None
+    customer = tracking.new_customer(user_id="user-1", traits={"email": "ada@example.com"})
+    identified = customer.identify(traits={"email": "ada@example.com", "plan": "pro"})
+    tracked = customer.track(
+        "Order Completed",
+        properties={"total": 42.5},
+        context={"ip": "10.0.0.1"},
+        integrations={"All": False},
+        custom={"shop": "eu"},
+        channel="web",  # a custom field given as a keyword argument
+    )
+    await identified  # the server has committed both
+    await tracked
+
+    view = await stored.customers.get(workspace_id=workspace.id, ref="user-1")
+    assert view.profile.external_id == "user-1"
+    assert view.profile.traits() == {"email": "ada@example.com", "plan": "pro"}
+    events = await events_of(stored, workspace, "user-1")
+    assert sorted(event["type"] for event in events) == ["identify", "track"]
+    order = next(event for event in events if event["type"] == "track")
+    assert order["name"] == "Order Completed"
+    document = order["document"]
+    assert document["properties"] == {"total": 42.5}
+    assert (document["shop"], document["channel"]) == ("eu", "web")  # custom: top level
+    assert document["integrations"] == {"All": False}
+    assert document["context"]["ip"] == "10.0.0.1"
+    assert document["context"]["library"] == {
+        "name": "patron-client",
+        "version": patron.__version__,
+    }
+    assert order["sent_at"] is not None
+    assert len({event["message_id"] for event in events}) == 2
 
 
 async def test_camel_case_names_work_like_snake_case(
-    client: TrackingClient, services: Services, workspace: WorkspaceKeys
+    tracking: TrackingClient, stored: Services, workspace: WorkspaceKeys
 ) -> None:
-    customer = Customer(api_client=client, userId="user-2", anonymousId="anon-2")
+    customer = Customer(api_client=tracking, userId="user-2", anonymousId="anon-2")
     assert (customer.user_id, customer.anonymous_id) == ("user-2", "anon-2")
-    await customer.identify(userId="user-3", traits={"plan": "pro"})
-    assert customer.user_id == "user-3"  # identify overwrites the object's attributes
-    await customer.track("Viewed", messageId="fixed-id", timestamp=datetime(2026, 1, 2, tzinfo=UTC))
-    events = await services.customers.list_events(workspace_id=workspace.id, ref="user-3", limit=9)
-    viewed = next(event for event in events if event["type"] == "track")
+    await customer.identify(userId="user-3", anonymousId="anon-3", traits={"plan": "pro"})
+    assert (customer.user_id, customer.anonymous_id) == ("user-3", "anon-3")
+    assert customer.traits == {"plan": "pro"}  # identify overwrites the object's attributes
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    await customer.track("Viewed", messageId="fixed-id", timestamp=when)
+    await customer.track("Liked", timestamp="2026-01-02T03:04:05Z")
+
+    events = await events_of(stored, workspace, "user-3")
+    viewed = next(event for event in events if event["name"] == "Viewed")
     assert viewed["message_id"] == "fixed-id"
-    assert viewed["original_timestamp"] == datetime(2026, 1, 2, tzinfo=UTC)
-    assert viewed["anonymous_id"] == "anon-2"
+    assert viewed["original_timestamp"] == when
+    assert (viewed["user_id"], viewed["anonymous_id"]) == ("user-3", "anon-3")
+    liked = next(event for event in events if event["name"] == "Liked")
+    assert liked["original_timestamp"] == when
+
+
+async def test_identify_replaces_the_traits_the_object_sends(
+    tracking: TrackingClient, stored: Services, workspace: WorkspaceKeys
+) -> None:
+    customer = tracking.new_customer(user_id="user-4", traits={"plan": "free"})
+    await customer.identify()  # sends the object's traits
+    await customer.identify(traits={"plan": "pro", "seats": 3})
+    await customer.identify()  # sends the replaced traits again
+    view = await stored.customers.get(workspace_id=workspace.id, ref="user-4")
+    assert view.profile.traits() == {"plan": "pro", "seats": 3}
+    events = await events_of(stored, workspace, "user-4")
+    assert sorted(len(event["document"]["traits"]) for event in events) == [1, 2, 2]
 
 
 async def test_every_call_type_lands(
-    client: TrackingClient, services: Services, workspace: WorkspaceKeys
+    tracking: TrackingClient, stored: Services, workspace: WorkspaceKeys
 ) -> None:
-    customer = client.new_customer(anonymous_id="visitor")
-    await customer.page("Home", properties={"path": "/"})
+    customer = tracking.new_customer(anonymous_id="visitor")
+    await customer.page("Pricing", category="Docs", properties={"path": "/pricing"})
     await customer.screen("Settings")
     await customer.group("acme", traits={"plan": "gold"})
     await customer.alias("user-9")
     assert customer.user_id == "user-9"
-    view = await services.customers.get(workspace_id=workspace.id, ref="user-9")
+    await tracking.track("Signed Up", userId="user-9")  # the low-level calls, on the client
+
+    view = await stored.customers.get(workspace_id=workspace.id, ref="user-9")
     assert view.groups == [{"group_id": "acme", "traits": {"plan": "gold"}}]
-    events = await services.customers.list_events(workspace_id=workspace.id, ref="user-9", limit=9)
-    assert sorted(event["type"] for event in events) == ["alias", "group", "page", "screen"]
+    events = await events_of(stored, workspace, "user-9")
+    kinds = sorted(event["type"] for event in events)
+    assert kinds == ["alias", "group", "page", "screen", "track"]
+    page = next(event for event in events if event["type"] == "page")
+    assert (page["name"], page["document"]["category"]) == ("Pricing", "Docs")
+    alias = next(event for event in events if event["type"] == "alias")
+    assert alias["document"]["previousId"] == "visitor"
 
 
-async def test_a_server_refusal_fails_only_that_message(client: TrackingClient) -> None:
-    good = client.track("Fine", user_id="u1")
-    bad = client.track("Refused", user_id="undefined")  # a placeholder id Patron refuses
-    also_good = client.track("Fine too", user_id="u2")
-    await good
-    await also_good
-    with pytest.raises(MessageRejected) as refused:
-        await bad
-    assert refused.value.status == 400
-    assert refused.value.code == "invalid_request"
-    assert refused.value.field == "userId"
+async def test_a_refused_message_fails_alone_and_its_neighbours_land(
+    tracking: TrackingClient, stored: Services, workspace: WorkspaceKeys
+) -> None:
+    calls = [
+        tracking.track("Fine", user_id="u1"),
+        tracking.track("Refused", user_id="undefined"),  # a placeholder id Patron refuses
+        tracking.track("Fine too", user_id="u2"),
+    ]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert (outcomes[0], outcomes[2]) == (None, None)
+    refused = outcomes[1]
+    assert isinstance(refused, RequestRejected)
+    assert (refused.status, refused.code) == (400, "invalid_request")
+    assert [problem.field for problem in refused.problems] == ["userId"]
+    assert "placeholder" in refused.problems[0].message
+    assert len(await events_of(stored, workspace, "u1")) == 1
+    assert len(await events_of(stored, workspace, "u2")) == 1
 
 
-async def test_mistakes_are_refused_before_anything_is_sent(client: TrackingClient) -> None:
-    customer = client.new_customer(user_id="u1")
-    with pytest.raises(InvalidCall, match="event"):
-        customer.track()
-    with pytest.raises(InvalidCall, match="user_id"):
-        client.identify(traits={"a": 1})
-    with pytest.raises(InvalidCall, match="disagree"):
-        client.track("E", user_id="a", userId="b")
-    with pytest.raises(MessageTooLarge):
-        customer.track("Huge", properties={"blob": "x" * 40_000})
+async def test_many_messages_land_across_batches(
+    transport: httpx.AsyncBaseTransport, stored: Services, workspace: WorkspaceKeys
+) -> None:
+    async with TrackingClient(
+        workspace.write_key, "http://patron", transport=transport, batch_size=40
+    ) as client:
+        customer = client.new_customer(user_id="busy")
+        calls = [customer.track("Clicked", properties={"n": n}) for n in range(150)]
+        await asyncio.gather(*calls)
+    events = await events_of(stored, workspace, "busy")
+    assert sorted(event["document"]["properties"]["n"] for event in events) == list(range(150))
 
 
 async def test_closing_flushes_and_then_refuses(
-    app_services: tuple[object, Services], workspace: WorkspaceKeys
+    transport: httpx.AsyncBaseTransport, stored: Services, workspace: WorkspaceKeys
 ) -> None:
-    transport = httpx.ASGITransport(app=app_services[0])  # type: ignore[arg-type]
-    tracking = TrackingClient(
-        workspace.write_key, "http://patron", transport=transport, flush_interval=60
-    )
-    queued = [tracking.track("Queued", user_id="closer") for _ in range(3)]
-    await tracking.aclose()
+    client = TrackingClient(workspace.write_key, "http://patron", transport=transport)
+    customer = client.new_customer(user_id="closer")
+    queued = [customer.track("Queued") for _ in range(3)]
+    await client.aclose()  # long before the 0.5 s flush interval has passed
     assert all(future.done() and future.exception() is None for future in queued)
+    assert len(await events_of(stored, workspace, "closer")) == 3
     with pytest.raises(ClientClosed):
-        tracking.track("Late", user_id="closer")
-    events = await app_services[1].customers.list_events(
-        workspace_id=workspace.id, ref="closer", limit=9
-    )
-    assert len(events) == 3
+        customer.track("Late")
 
 
-async def test_a_wrong_write_key_is_rejected(app_services: tuple[object, Services]) -> None:
-    transport = httpx.ASGITransport(app=app_services[0])  # type: ignore[arg-type]
+async def test_a_retried_batch_is_stored_once(
+    transport: httpx.AsyncBaseTransport, stored: Services, workspace: WorkspaceKeys
+) -> None:
+    class LostAnswer(httpx.AsyncBaseTransport):
+        """The server commits the first request, but its answer never arrives."""
+
+        def __init__(self) -> None:
+            self.requests = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.requests += 1
+            response = await transport.handle_async_request(request)
+            if self.requests == 1:
+                await response.aclose()
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+            return response
+
+    lossy = LostAnswer()
     async with TrackingClient(
-        "not-a-key", "http://patron", transport=transport, flush_interval=0.01
-    ) as tracking:
-        with pytest.raises(MessageRejected) as refused:
-            await tracking.track("E", user_id="u1")
+        workspace.write_key, "http://patron", transport=lossy, backoff_base=0.0001
+    ) as client:
+        await client.track("Paid", user_id="once")
+    assert lossy.requests == 2
+    assert len(await events_of(stored, workspace, "once")) == 1  # deduplicated by messageId
+
+
+async def test_a_wrong_write_key_is_rejected(transport: httpx.AsyncBaseTransport) -> None:
+    async with TrackingClient("not-a-key", "http://patron", transport=transport) as client:
+        with pytest.raises(RequestRejected) as refused:
+            await client.track("E", user_id="u1")
     assert (refused.value.status, refused.value.code) == (401, "unauthorized")
+    assert refused.value.problems == ()

@@ -6,17 +6,20 @@ Works against Patron and any Segment-compatible tracking endpoint::
         customer = client.new_customer(user_id="user-1", traits={"plan": "pro"})
         await customer.identify()
         await customer.track("Order Completed", properties={"total": 42.5})
+
+The exceptions are documented, as a tree, in :mod:`patron.client.errors`.
 """
 
-from patron.client.client import DEFAULT_HOST, TrackingClient
+from patron.client.client import DEFAULT_HOST, ErrorHandler, TrackingClient
 from patron.client.customer import Customer
 from patron.client.errors import (
     ClientClosed,
     DeliveryFailed,
     InvalidCall,
-    MessageRejected,
     MessageTooLarge,
     PatronClientError,
+    Problem,
+    RequestRejected,
 )
 
 __all__ = [
@@ -24,9 +27,11 @@ __all__ = [
     "ClientClosed",
     "Customer",
     "DeliveryFailed",
+    "ErrorHandler",
     "InvalidCall",
-    "MessageRejected",
     "MessageTooLarge",
     "PatronClientError",
+    "Problem",
+    "RequestRejected",
     "TrackingClient",
 ]

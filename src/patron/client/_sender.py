@@ -3,147 +3,96 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
-import orjson
 
-from patron.client.errors import DeliveryFailed, MessageRejected
+from patron import __version__
+from patron.client._answers import (
+    Refusal,
+    RetryPolicy,
+    Transient,
+    is_retryable,
+    refusal,
+)
+from patron.client._batching import Pending, body, sent_at
+from patron.client.errors import DeliveryFailed
 
-MAX_RETRY_AFTER = 60.0  # seconds; a guard against absurd Retry-After headers
+HEADERS = {"Content-Type": "application/json", "User-Agent": f"patron-client/{__version__}"}
 
-
-def encode(value: Any) -> bytes:
-    """JSON as sent: datetimes, UUIDs and dataclasses natively, anything else as str()."""
-    return orjson.dumps(value, default=str)
-
-
-@dataclass(slots=True)
-class Pending:
-    """A message waiting to be acknowledged, and the future its caller holds."""
-
-    message: dict[str, Any]
-    size: int
-    future: asyncio.Future[None] = field(repr=False)
+# What the sender waits with between attempts; tests replace it to see the delays.
+sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: ``base * 2**attempt``, capped, times 0.5 to 1.5."""
-
-    max_retries: int = 6
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER)
-        backoff: float = min(self.backoff_max, self.backoff_base * 2.0**attempt)
-        return backoff * random.uniform(0.5, 1.5)
-
-
-class _Transient(Exception):
-    def __init__(self, cause: str, retry_after: float | None = None) -> None:
-        super().__init__(cause)
-        self.retry_after = retry_after
+class _GaveUp(Exception):
+    def __init__(self, attempts: int, last: Transient) -> None:
+        super().__init__(last.reason)
+        self.attempts = attempts
+        self.last = last
 
 
 class Sender:
-    """Posts batches to ``{host}/v1/batch`` with the write key as Basic auth user."""
+    """Posts batches to ``url`` with the write key as the Basic auth user name."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str, write_key: str, policy: RetryPolicy):
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, write_key: str, policy: RetryPolicy
+    ) -> None:
         self.http = http
         self.url = url
         self.auth = httpx.BasicAuth(write_key, "")
         self.policy = policy
 
     async def deliver(self, batch: list[Pending]) -> None:
-        """Send ``batch`` until it is acknowledged or fails; settle every future."""
-        attempt = 0
-        resent = False
-        while True:
-            try:
-                rejected = await self._post(batch)
-            except _Transient as transient:
-                attempt += 1
-                if attempt > self.policy.max_retries:
-                    _fail(batch, DeliveryFailed(attempt, str(transient)))
-                    return
-                await asyncio.sleep(self.policy.delay(attempt, transient.retry_after))
-                continue
-            if not rejected:
-                _succeed(batch)
-                return
-            if None in rejected or resent:  # refused as a whole, or again after a split
-                _fail(batch, next(iter(rejected.values())))
-                return
-            # The server refuses a whole batch for one bad message and names it:
-            # fail exactly the named ones, and send the others once more.
-            for index, error in rejected.items():
-                assert index is not None
-                _settle(batch[index].future, error)
-            batch = [pending for i, pending in enumerate(batch) if i not in rejected]
-            resent = True
-            if not batch:
-                return
+        """Send ``batch`` until the server has answered for it; settle every future.
 
-    async def _post(self, batch: list[Pending]) -> dict[int | None, MessageRejected]:
-        """One attempt. Returns the rejected messages by index ({} when accepted)."""
-        body = encode(
-            {
-                "batch": [pending.message for pending in batch],
-                "sentAt": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            }
-        )
+        The server refuses a whole batch for one bad message and names it by
+        index: those messages fail with what the server said about them, and
+        the others are sent once more. A refusal naming no message fails all.
+        """
+        try:
+            refused = await self._send(batch)
+            if refused is not None and refused.names_messages():
+                for index, pending in enumerate(batch):
+                    if index in refused.by_index:
+                        settle(pending.future, refused.error_for(index))
+                batch = [p for i, p in enumerate(batch) if i not in refused.by_index]
+                refused = await self._send(batch) if batch else None
+        except _GaveUp as gave_up:
+            for pending in batch:
+                settle(pending.future, _delivery_failed(gave_up))
+            return
+        for index, pending in enumerate(batch):
+            settle(pending.future, refused.error_for(index) if refused else None)
+
+    async def _send(self, batch: list[Pending]) -> Refusal | None:
+        """Post until answered: None when accepted, the refusal of a 4xx, or _GaveUp."""
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._post(batch)
+            if not isinstance(outcome, Transient):
+                return outcome
+            if attempt > self.policy.max_retries:
+                raise _GaveUp(attempt, outcome)
+            await sleep(self.policy.delay(attempt, outcome.retry_after))
+
+    async def _post(self, batch: list[Pending]) -> Refusal | Transient | None:
+        """One attempt, with ``sentAt`` set to now."""
         try:
             response = await self.http.post(
-                self.url,
-                content=body,
-                auth=self.auth,
-                headers={"Content-Type": "application/json"},
+                self.url, content=body(batch, sent_at()), auth=self.auth, headers=HEADERS
             )
         except httpx.HTTPError as error:  # timeouts, refused connections, broken streams
-            raise _Transient(f"{type(error).__name__}: {error}") from error
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(
-                f"HTTP {response.status_code}", _retry_after(response.headers.get("retry-after"))
-            )
+            return Transient.of_error(error)
         if response.is_success:
-            return {}
-        return _rejections(response, len(batch))
+            return None
+        if is_retryable(response.status_code):
+            return Transient.of_response(response)
+        return refusal(response, len(batch))
 
 
-def _rejections(response: httpx.Response, size: int) -> dict[int | None, MessageRejected]:
-    """Which messages a 4xx refused: by index when the server says, else all (key None)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    status = response.status_code
-    code = str(body.get("code", "unknown"))
-    message = str(body.get("message", response.text[:200] or response.reason_phrase))
-    named: dict[int | None, MessageRejected] = {}
-    for problem in body.get("errors") or []:
-        index = problem.get("index") if isinstance(problem, dict) else None
-        if isinstance(index, int) and 0 <= index < size and index not in named:
-            named[index] = MessageRejected(
-                status, code, str(problem.get("message", message)), problem.get("field")
-            )
-    return named or {None: MessageRejected(status, code, message)}
-
-
-def _retry_after(header: str | None) -> float | None:
-    try:
-        return max(0.0, float(header)) if header is not None else None
-    except ValueError:
-        return None
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+def settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Complete ``future`` (unless its caller cancelled it): with ``error``, or done."""
     if future.done():
         return
     if error is None:
@@ -152,11 +101,7 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(error)
 
 
-def _succeed(batch: list[Pending]) -> None:
-    for pending in batch:
-        _settle(pending.future, None)
-
-
-def _fail(batch: list[Pending], error: BaseException) -> None:
-    for pending in batch:
-        _settle(pending.future, error)
+def _delivery_failed(gave_up: _GaveUp) -> DeliveryFailed:
+    error = DeliveryFailed(gave_up.attempts, gave_up.last.reason, gave_up.last.status)
+    error.__cause__ = gave_up.last.cause
+    return error
