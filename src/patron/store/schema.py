@@ -164,3 +164,41 @@ segments = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# -- async actions (migration 0003) -------------------------------------------
+
+# A background job accepted with 202 (bulk customer updates, CSV imports).
+# Work is committed in chunks together with ``processed``, so a restarted
+# Patron resumes a job where it stopped instead of forgetting or repeating it.
+async_actions = Table(
+    "async_actions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("status", String(20), nullable=False, index=True),  # ENQUEUED … DONE / FAILED
+    Column("operation_status", String(20)),  # SUCCESS / FAILED once done
+    Column("request", Json, nullable=False),  # the job's input, as accepted
+    Column("request_id", String(ID), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("processed", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_async_actions_workspace_id_created_at", "workspace_id", "created_at"),
+)
+
+# One row per input row of a job: its outcome (a separate table, so a job of
+# 100,000 rows appends results instead of rewriting one growing document).
+async_action_results = Table(
+    "async_action_results",
+    metadata,
+    Column("action_id", String(ID), ForeignKey("async_actions.id"), primary_key=True),
+    Column("row", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(20), nullable=False),
+    Column("customer_id", String(ID)),
+    Column("source_id", String(EXTERNAL_ID)),
+    Column("error", Json),
+)
