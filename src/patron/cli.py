@@ -208,7 +208,9 @@ def events_list(
     if as_json:
         _print_json(events)
         return
-    table = Table("timestamp", "type", "name", "user_id", "anonymous_id", "message_id")
+    table = Table(
+        "timestamp", "type", "name", "user_id", "anonymous_id", "message_id", "segment", "group"
+    )
     for event in events:
         table.add_row(
             event["timestamp"].isoformat(),
@@ -217,8 +219,14 @@ def events_list(
             event["user_id"] or "",
             event["anonymous_id"] or "",
             event["message_id"],
+            _text(event["segment_id"]),
+            _text(event["segment_group_id"]),
         )
     console.print(table)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 @app.command()

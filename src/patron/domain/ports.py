@@ -35,6 +35,9 @@ class EventRecord:
     sent_at: datetime | None
     received_at: datetime
     document: dict[str, Any]
+    # The event segment and its group at ingest; never changed afterwards.
+    segment_id: int | None = None
+    segment_group_id: int | None = None
 
 
 @dataclass(slots=True)

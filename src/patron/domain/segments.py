@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from patron.domain.clock import utcnow
 from patron.domain.criteria import event_field, parse
 from patron.domain.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from patron.domain.ports import Segment, Store, Unit
-from patron.domain.tracking import utcnow
 
 ACTIVE, DELETED = 200, 410
 BUILT_IN = {0: "None", 1: "Default"}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from patron.domain.clock import utcnow
+from patron.domain.event_segmentation import (
+    DEFAULT_STAMP,
+    EventSegmentation,
+    SegmentationCache,
+    Stamp,
+)
 from patron.domain.identity import IdentityResolver
 from patron.domain.messages import Message, MessageType
-from patron.domain.ports import EventRecord, Store, TrackingUnit
+from patron.domain.ports import EventRecord, Store, TrackingUnit, Unit
+
+__all__ = ["IngestResult", "TrackingService", "record_messages", "utcnow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,18 +26,19 @@ class IngestResult:
     duplicates: int
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def record_messages(
-    unit: TrackingUnit, workspace_id: str, messages: Sequence[Message], now: datetime
+    unit: TrackingUnit,
+    workspace_id: str,
+    messages: Sequence[Message],
+    now: datetime,
+    segmentation: EventSegmentation | None = None,
 ) -> list[bool]:
     """Store new messages, resolve their customers and apply their traits.
 
     Returns, per message, whether it was stored: a message whose ``messageId``
     the workspace already has is skipped entirely (no second event, no second
-    trait update).
+    trait update). Each stored event is stamped with its event segment
+    (``segmentation``; the default segment when there is none).
     """
     seen = unit.existing_message_ids(workspace_id, {m.message_id for m in messages})
     stored: list[bool] = []
@@ -48,12 +58,15 @@ def record_messages(
         elif message.type is MessageType.GROUP:
             assert message.group_id is not None
             resolver.add_group(message.group_id, message.traits, customer_id)
-        resolver.add_event(_event_record(workspace_id, customer_id, message))
+        stamp = segmentation.classify(message.document, now) if segmentation else DEFAULT_STAMP
+        resolver.add_event(_event_record(workspace_id, customer_id, message, stamp))
     resolver.flush()
     return stored
 
 
-def _event_record(workspace_id: str, customer_id: str, message: Message) -> EventRecord:
+def _event_record(
+    workspace_id: str, customer_id: str, message: Message, stamp: Stamp
+) -> EventRecord:
     return EventRecord(
         workspace_id=workspace_id,
         customer_id=customer_id,
@@ -67,6 +80,8 @@ def _event_record(workspace_id: str, customer_id: str, message: Message) -> Even
         sent_at=message.sent_at,
         received_at=message.received_at,
         document=message.document,
+        segment_id=stamp.segment_id,
+        segment_group_id=stamp.group_id,
     )
 
 
@@ -79,6 +94,7 @@ class TrackingService:
     def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
+        self.segmentations = SegmentationCache()
 
     async def ingest(self, *, workspace_id: str, messages: Sequence[Message]) -> IngestResult:
         """Record ``messages`` (already validated) for the workspace."""
@@ -89,11 +105,15 @@ class TrackingService:
             size=len(messages),
         )
 
-    def _record(self, unit: TrackingUnit, payloads: list[Payload]) -> list[IngestResult]:
+    def _record(self, unit: Unit, payloads: list[Payload]) -> list[IngestResult]:
         # Concurrent requests of one workspace are recorded together, in order.
         workspace_id = payloads[0][0]
         stored = record_messages(
-            unit, workspace_id, [m for _, messages in payloads for m in messages], self.clock()
+            unit,
+            workspace_id,
+            [m for _, messages in payloads for m in messages],
+            self.clock(),
+            self.segmentations.current(unit, workspace_id),
         )
         results = []
         start = 0

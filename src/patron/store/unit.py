@@ -402,10 +402,10 @@ def _profile_row(profile: Profile) -> dict[str, Any]:
 
 _EVENT_INSERT_COLUMNS = (
     "workspace_id, customer_id, message_id, type, name, user_id, anonymous_id, "
-    "timestamp, original_timestamp, sent_at, received_at, payload"
+    "timestamp, original_timestamp, sent_at, received_at, payload, segment_id, segment_group_id"
 )
 _EVENTS_COPY = f"COPY events ({_EVENT_INSERT_COLUMNS}) FROM STDIN"
-_EVENTS_INSERT = f"INSERT INTO events ({_EVENT_INSERT_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+_EVENTS_INSERT = f"INSERT INTO events ({_EVENT_INSERT_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -441,6 +441,8 @@ def _event_tuple(
         moment(record.sent_at),
         moment(record.received_at),
         to_json(payload),
+        record.segment_id,
+        record.segment_group_id,
     )
 
 

@@ -170,6 +170,12 @@ async def test_segment_groups(api: httpx.AsyncClient, inst: Installation) -> Non
     assert [g["segmentGroupId"] for g in listed.json()] == ["1"]
     missing = await api.post(url, json={}, headers=inst.headers)
     assert missing.status_code == 400
+    chosen_id = {"segmentGroupId": 7, "segmentGroupName": "Mine"}  # ids are assigned, not chosen
+    refused = await api.post(url, json=chosen_id, headers=inst.headers)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["errors"] == [
+        {"field": "segmentGroupId", "message": "unknown property"}
+    ]
     assert (await api.get(url + "/9", headers=inst.headers)).status_code == 404
 
 

@@ -190,7 +190,9 @@ async def delete_group(request: Request, igrp: str, group: str) -> Response:
 
 
 def _group_name(body: dict[str, Any]) -> str | None:
-    problems: list[Problem] = []
+    # As for segments, a property the API does not take is refused, not ignored
+    # (a client sending segmentGroupId must learn that ids are assigned).
+    problems = [Problem("unknown property", key) for key in body if key != "segmentGroupName"]
     name = wire.text(body.get("segmentGroupName"), "segmentGroupName", problems)
     if problems:
         raise Invalid.of(problems)
