@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from patron.domain.criteria import Predicate, compile_predicate, event_field, parse
+from patron.domain.criteria import event_field, parse
+from patron.domain.criteria.first_match import compile_first_match
 from patron.domain.ports import Segment, SegmentUnit
 from patron.domain.segments import ACTIVE, DEFAULT_SEGMENT, NO_GROUP
 
@@ -41,23 +42,18 @@ class EventSegmentation:
             (segment for segment in segments if segment.status == ACTIVE),
             key=lambda segment: (segment.order, segment.id),
         )
-        self._rules: tuple[tuple[Predicate, Stamp], ...] = tuple(
-            (
-                compile_predicate(parse(segment.criteria, fields=event_field)),
-                Stamp(segment.id, segment.group_id),
-            )
-            for segment in active
+        # The default last: index -1 (no match) picks it.
+        self._stamps = (*(Stamp(s.id, s.group_id) for s in active), DEFAULT_STAMP)
+        self._first_match = compile_first_match(
+            [parse(segment.criteria, fields=event_field) for segment in active]
         )
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self._stamps) - 1
 
     def classify(self, event: Mapping[str, Any], now: datetime) -> Stamp:
         """The stamp of the first segment whose criteria ``event`` matches."""
-        for matches, stamp in self._rules:
-            if matches(event, now):
-                return stamp
-        return DEFAULT_STAMP
+        return self._stamps[self._first_match(event, now)]
 
 
 class SegmentationCache:

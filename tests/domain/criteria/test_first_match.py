@@ -1,0 +1,86 @@
+"""The compiled first-match function agrees with the evaluator, tree by tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from patron.domain.criteria import compile_predicate, parse
+from patron.domain.criteria.first_match import compile_first_match
+from tests.store.test_criteria_sql import NOW, criteria_lists, records
+
+
+def expected_index(trees: list[Any], record: dict[str, Any]) -> int:
+    for index, tree in enumerate(trees):
+        if compile_predicate(tree)(record, NOW):
+            return index
+    return -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=records, segment_criteria=st.lists(criteria_lists, max_size=5))
+def test_first_match_agrees_with_the_evaluator(
+    records: list[dict[str, Any]], segment_criteria: list[list[Any]]
+) -> None:
+    trees = [parse(criteria) for criteria in segment_criteria]
+    first_match = compile_first_match(trees)
+    for record in records:
+        assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+
+
+def test_paths_shared_across_trees_and_field_names_that_look_like_locals() -> None:
+    trees = [
+        parse([{"field": "s.a", "op": "equals", "value": "x"}]),
+        parse([{"field": "s", "op": "begins", "value": "x"}]),
+        parse([{"field": "f", "op": "gt", "value": 1}, {"field": "record", "op": "exists"}]),
+    ]
+    first_match = compile_first_match(trees)
+    assert first_match({"s": {"a": "x"}}, NOW) == 0
+    assert first_match({"s": "xy"}, NOW) == 1
+    assert first_match({"f": 2, "record": 0}, NOW) == 2
+    assert first_match({"f": True, "record": 0}, NOW) == -1  # booleans are not numbers
+    assert compile_first_match([])({}, NOW) == -1
+
+
+def test_values_never_become_code() -> None:
+    hostile = "x') or __import__('os').system('false') or ('"
+    first_match = compile_first_match([parse([{"field": "a", "op": "equals", "value": hostile}])])
+    assert first_match({"a": hostile}, NOW) == 0
+    assert first_match({"a": "x"}, NOW) == -1
+
+
+GRID_VALUES: list[Any] = [
+    None, True, False, 0, 1, 2, 2.5, -1, 2**40, "", "a", "ab", "b/a", "2", "1",
+    "2024-06-01", "2024-06-01T12:00:00.123Z", "2024-05-31T12:00Z", "2024-06-02", "2023-02-29",
+    [1], {"d": "a"},
+]  # fmt: skip
+GRID_OPERANDS: dict[str, list[Any]] = {
+    "equals": [True, False, 0, 1, 2, 2.5, "a", "2", "2024-06-01"],
+    "begins": ["", "a", "b"],
+    "ends": ["", "a", "b"],
+    "contains": ["", "a", "/"],
+    "regex": ["^a", "b$", "a|2", "[0-9]"],
+    "in": [[1, "a"], [True], [2.5, "ab", False]],
+    "gt": [0, 1, 2, 2.5], "gte": [0, 1, 2, 2.5], "lt": [0, 1, 2, 2.5], "lte": [0, 1, 2, 2.5],
+    "between": [[0, 2], [1, 1], [2.5, 40]],
+    "exists": [None],
+    "before": ["2024-06-01", "2024-06-01T12:00:00.123Z"],
+    "after": ["2024-06-01", "2024-05-31T12:00Z"],
+    "within": [0, 1, 3],
+}  # fmt: skip
+
+
+def test_every_operator_at_its_boundaries_agrees_with_the_evaluator() -> None:
+    for op, operands in GRID_OPERANDS.items():
+        for name in (op, "n" + op):
+            for operand in operands:
+                for path in ("a", "c.d"):
+                    tree = parse([{"field": path, "op": name, "value": operand}])
+                    first_match = compile_first_match([tree])
+                    evaluate = compile_predicate(tree)
+                    for value in GRID_VALUES:
+                        record = {"a": value} if path == "a" else {"c": {"d": value}}
+                        want = 0 if evaluate(record, NOW) else -1
+                        assert first_match(record, NOW) == want, (name, operand, record)
