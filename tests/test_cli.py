@@ -63,6 +63,37 @@ def test_add_key_issues_a_working_second_key(cli: CliRunner) -> None:
     assert len(added["tracking_write_key"]) == 32  # type: ignore[index]
 
 
+def test_add_key_issues_keys_of_every_kind(cli: CliRunner, database_url: str) -> None:
+    import anyio
+
+    from patron.domain.workspaces import KeyKind
+    from patron.services import open_services
+    from patron.settings import Settings
+
+    created = run_json(cli, "workspace", "create", "acme")
+    added = run_json(cli, "workspace", "add-key", "--workspace", "acme", "--kind", "config_api_key")
+    config_key = added["config_api_key"]  # type: ignore[index]
+    chosen = run_json(cli, "workspace", "add-key", "--workspace", "acme", "--key", "chosen-key-1")
+    assert chosen["tracking_write_key"] == "chosen-key-1"  # type: ignore[index]
+
+    async def owners() -> tuple[str, str]:
+        services = await open_services(Settings(database_url=database_url))
+        try:
+            return (
+                await services.workspaces.authenticate(key=config_key, kind=KeyKind.CONFIG_API_KEY),
+                await services.workspaces.authenticate(
+                    key="chosen-key-1", kind=KeyKind.TRACKING_WRITE_KEY
+                ),
+            )
+        finally:
+            await services.close()
+
+    workspace_id = created["id"]  # type: ignore[index]
+    assert anyio.run(owners) == (workspace_id, workspace_id)
+    refused = cli.invoke(app, ["workspace", "add-key", "--kind", "nonsense"])
+    assert refused.exit_code == 2
+
+
 def test_customers_and_events_are_inspectable(cli: CliRunner, database_url: str) -> None:
     import anyio
 

@@ -115,21 +115,20 @@ def workspace_create(
 @workspace_app.command("add-key")
 def workspace_add_key(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-    write_key: Annotated[
-        str | None, typer.Option(help="Use this key instead of a new one.")
+    kind: Annotated[
+        KeyKind, typer.Option(help="Which API the key is for.")
+    ] = KeyKind.TRACKING_WRITE_KEY,
+    key: Annotated[
+        str | None, typer.Option("--key", "--write-key", help="Use this key instead of a new one.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Issue another tracking write key for a workspace (e.g. one lost after start-up)."""
-    key = _run(
-        lambda s: s.workspaces.add_key(
-            name=workspace, kind=KeyKind.TRACKING_WRITE_KEY, key=write_key
-        )
-    )
+    """Issue another key for a workspace (e.g. one lost after start-up); old keys keep working."""
+    issued = _run(lambda s: s.workspaces.add_key(name=workspace, kind=kind, key=key))
     if as_json:
-        _print_json({"workspace": workspace, KeyKind.TRACKING_WRITE_KEY.value: key})
+        _print_json({"workspace": workspace, kind.value: issued})
     else:
-        console.print(f"tracking write key for {workspace!r}: [bold]{key}[/bold]")
+        console.print(f"{kind.value.replace('_', ' ')} for {workspace!r}: [bold]{issued}[/bold]")
 
 
 @workspace_app.command("list")
