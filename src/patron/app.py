@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> PatronApp:
                 key,
             )
         api.state.services = services
+        services.async_actions.start()  # accepted bulk jobs, those a restart left too
         try:
             yield
         finally:

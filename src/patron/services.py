@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from patron.domain import customer_import
+from patron.domain.async_actions import AsyncActionService
 from patron.domain.customers import CustomerService
 from patron.domain.segment_groups import SegmentGroupService
 from patron.domain.segments import SegmentService
@@ -25,8 +27,10 @@ class Services:
     customers: CustomerService
     segments: SegmentService
     segment_groups: SegmentGroupService
+    async_actions: AsyncActionService
 
     async def close(self) -> None:
+        await self.async_actions.stop()
         await self.store.close()
 
 
@@ -48,4 +52,12 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         customers=CustomerService(store),
         segments=SegmentService(store),
         segment_groups=SegmentGroupService(store),
+        async_actions=AsyncActionService(
+            store,
+            {
+                customer_import.CSV_IMPORT: customer_import.apply_customer_rows,
+                customer_import.BULK_UPDATE: customer_import.apply_customer_rows,
+                customer_import.METADATA_UPDATE: customer_import.apply_customer_rows,
+            },
+        ),
     )

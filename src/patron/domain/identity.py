@@ -117,6 +117,42 @@ class IdentityResolver:
             self._merge(source_id=previous, target_id=person)
         return person
 
+    def prefetch_users(self, user_ids: Iterable[str]) -> None:
+        """Look up the owners of many userIds with one query."""
+        keys = {(USER, user_id) for user_id in user_ids}
+        if keys:
+            self.owners.update(self.unit.find_identities(self.workspace_id, keys))
+
+    def owner_of_user(self, user_id: str) -> str | None:
+        return self.owners.get((USER, user_id))
+
+    def give_user_id(self, customer_id: str, user_id: str) -> None:
+        """Make ``user_id`` the id of a customer that has none (and no owner elsewhere)."""
+        self._promote(customer_id, user_id)
+
+    def customer_for_user(self, user_id: str | None) -> tuple[str, bool]:
+        """The customer with this userId (``source_id``), or a new one; and whether it is new.
+
+        Without a userId, always a new customer (with no identity yet).
+        """
+        if user_id is not None:
+            owner = self.owners.get((USER, user_id))
+            if owner is not None:
+                return owner, False
+        keys = [(USER, user_id)] if user_id is not None else []
+        return self._create(user_id, keys).id, True
+
+    def preload(self, customer_ids: Iterable[str]) -> None:
+        """Load many profiles with one query (instead of one each on first use)."""
+        wanted = [c for c in set(customer_ids) if c not in self.profiles]
+        if wanted:
+            for loaded in self.unit.load_profiles(self.workspace_id, wanted):
+                self.profiles[loaded.id] = loaded
+
+    def changed(self, profile: Profile) -> None:
+        """Mark a profile changed by the caller, to be saved by :meth:`flush`."""
+        self._touch(profile)
+
     # -- profile changes --------------------------------------------------
 
     def profile(self, customer_id: str) -> Profile:

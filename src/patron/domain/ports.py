@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from patron.domain.async_actions import AsyncActionUnit
 from patron.domain.profiles import IdentityKind, Profile
 
 T = TypeVar("T")
@@ -201,7 +202,7 @@ class SegmentUnit(Protocol):
     def save_segment_group(self, group: SegmentGroup) -> None: ...
 
 
-class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, SegmentUnit, Protocol):
+class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, SegmentUnit, AsyncActionUnit, Protocol):
     """Everything available inside one transaction."""
 
 

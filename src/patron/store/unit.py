@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import BindParameter
 from patron.domain.errors import Conflict
 from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
 from patron.domain.profiles import IdentityKind, Profile
+from patron.store.async_action_queries import AsyncActionQueries
 from patron.store.database import dumps
 from patron.store.schema import (
     api_keys,
@@ -108,7 +109,7 @@ def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
     return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
 
 
-class SqlUnit(SegmentQueries):
+class SqlUnit(SegmentQueries, AsyncActionQueries):
     """Implements the domain's :class:`~patron.domain.ports.Unit` with SQLAlchemy Core."""
 
     def __init__(self, connection: Connection) -> None:
