@@ -2,9 +2,12 @@
 
 Keeps ``--connections`` HTTP/1.1 keep-alive connections busy for
 ``--seconds``, each request carrying fresh ``messageId``s (so Patron's dedupe
-never short-cuts the work), and prints one JSON line of results. Written on
-raw asyncio streams (with uvloop) rather than an HTTP client library so that
-one core of load generation outruns the server under test.
+never short-cuts the work), and prints one JSON line of results, including
+the CPU time this process used: a generator near 100% of a core would be the
+limit of what it measures. Written on raw asyncio streams (with uvloop) rather
+than an HTTP client library so that one core of load generation outruns the
+server under test; ``run.py`` also runs two of these at once against the no-op
+endpoint to show it.
 """
 
 from __future__ import annotations
@@ -14,28 +17,63 @@ import asyncio
 import base64
 import json
 import os
+import resource
 import time
 from typing import Any
 
 import uvloop
 
+# The events are what a shop's web site sends (analytics.js puts the page in
+# every call's context): six event names, eight categories, 31 products.
+EVENTS = (
+    "Product Viewed",
+    "Product Added",
+    "Cart Viewed",
+    "Checkout Started",
+    "Order Completed",
+    "Products Searched",
+)
+CATEGORIES = ("shoes", "shirts", "bags", "hats", "jackets", "socks", "watches", "belts")
+CURRENCIES = ("EUR", "GBP", "EUR", "SEK")
+VARIANTS = 1024  # distinct event bodies, apart from ids
+
+
+def _tail(v: int) -> str:
+    """Everything of variant ``v`` after its order id (the ids change per message)."""
+    category, sku = CATEGORIES[v % 8], f"sku-{v % 31}"
+    return (
+        f'"sku":"{sku}","category":"{category}","total":{(v * 37) % 997}.5,'
+        f'"currency":"{CURRENCIES[v % 4]}","products":[{{"sku":"{sku}","quantity":{1 + v % 3}}}]}},'
+        f'"event":"{EVENTS[v % 6]}",'
+        f'"context":{{"ip":"10.0.{v % 7}.{v % 250}","library":{{"name":"loadgen","version":"1"}},'
+        f'"page":{{"url":"https://shop.example.com/{category}/{sku}?ref=nav",'
+        f'"path":"/{category}/{sku}","title":"{sku.upper()} | Shop"}}}},'
+        f'"timestamp":"2026-11-22T10:00:00.000Z"}}'
+    )
+
+
+TAILS = tuple(_tail(v) for v in range(VARIANTS))
+
+
+def message(prefix: str, n: int, users: int) -> str:
+    """The JSON text of the ``n``-th track call of a generator (``prefix`` makes ids unique)."""
+    return (
+        f'{{"type":"track","messageId":"{prefix}-{n}","userId":"user-{n % users}",'
+        f'"properties":{{"order_id":"o-{n}",{TAILS[n % VARIANTS]}'
+    )
+
 
 def make_body(mode: str, batch: int, prefix: str, counter: int, users: int) -> bytes:
-    def message(n: int) -> str:
-        user = n % users
-        return (
-            f'{{"type":"track","messageId":"{prefix}-{n}","userId":"user-{user}",'
-            f'"event":"Order Completed","properties":{{"order_id":"o-{n}","total":{n % 997}.5,'
-            f'"currency":"EUR","products":[{{"sku":"sku-{n % 31}","quantity":1}}]}},'
-            f'"context":{{"ip":"10.0.0.{n % 250}","library":{{"name":"loadgen","version":"1"}}}},'
-            f'"timestamp":"2026-11-22T10:00:00.000Z"}}'
-        )
-
     if mode == "track":
-        return message(counter).encode()
+        return message(prefix, counter, users).encode()
     start = counter * batch
-    items = ",".join(message(start + i) for i in range(batch))
+    items = ",".join([message(prefix, start + i, users) for i in range(batch)])
     return f'{{"batch":[{items}],"sentAt":"2026-11-22T10:00:01.000Z"}}'.encode()
+
+
+def sample_messages(count: int, users: int = 10_000) -> list[dict[str, Any]]:
+    """The first ``count`` messages a generator sends, as JSON values (for tests)."""
+    return [json.loads(message("sample", n, users)) for n in range(count)]
 
 
 async def worker(args: argparse.Namespace, worker_id: int, stats: dict[str, Any]) -> None:
@@ -70,12 +108,19 @@ async def worker(args: argparse.Namespace, worker_id: int, stats: dict[str, Any]
     writer.close()
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     stats: dict[str, Any] = {"ok": 0, "errors": {}, "latencies": []}
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     stats["deadline"] = started + args.seconds
     await asyncio.gather(*(worker(args, i, stats) for i in range(args.connections)))
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
     latencies = sorted(stats["latencies"])
 
     def percentile(p: float) -> float:
@@ -95,6 +140,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": round(percentile(0.50), 2),
         "p99_ms": round(percentile(0.99), 2),
         "errors": stats["errors"],
+        # CPU time of this process over the run, as a share of one core.
+        "generator_cpu_percent": round(100 * cpu / elapsed, 1),
     }
 
 
