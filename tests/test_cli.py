@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -139,3 +140,24 @@ def test_migrate_brings_an_empty_database_up_to_date(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "up to date" in result.stdout
     assert cli.invoke(app, ["migrate"]).exit_code == 0
+
+
+def test_customers_import_reads_a_csv_and_reports_each_row(cli: CliRunner, tmp_path: Path) -> None:
+    run_json(cli, "workspace", "create", "shop")
+    csv_file = tmp_path / "customers.csv"
+    csv_file.write_text("source_id,name,tier\nu1,Ada,gold\nu2,Bob,\nu3,,\nu4,Cy,x,extra\n")
+    summary = run_json(cli, "customers", "import", str(csv_file), "--workspace", "shop")
+    assert summary["status"] == "DONE"  # type: ignore[index]
+    assert (summary["rows"], summary["created"], summary["failed"]) == (4, 3, 1)  # type: ignore[index]
+    ada = run_json(cli, "customers", "get", "u1", "--workspace", "shop")
+    assert ada["name"] == "Ada"  # type: ignore[index]
+    assert ada["attributes"] == {"tier": "gold"}  # type: ignore[index]
+    text = cli.invoke(app, ["customers", "import", str(csv_file), "--workspace", "shop"])
+    assert text.exit_code == 0
+    assert "row 4: has 4 cells but the header names 3 columns" in text.stderr
+    assert "0 created, 3 updated, 1 failed" in text.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe")
+    refused = cli.invoke(app, ["customers", "import", str(bad), "--workspace", "shop"])
+    assert refused.exit_code == 1
+    assert "UTF-8" in refused.stderr

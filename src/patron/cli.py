@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
+from patron.domain import customer_import
+from patron.domain.async_actions import AsyncAction
 from patron.domain.customers import CustomerView
 from patron.domain.errors import PatronError
 from patron.domain.workspaces import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
@@ -186,6 +192,65 @@ def customer_document(view: CustomerView) -> dict[str, Any]:
     ]
     profile["groups"] = view.groups
     return profile
+
+
+@customers_app.command("import")
+def customers_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A CSV file.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    as_json: JsonOption = False,
+) -> None:
+    """Import or update customers from a CSV file (Voucherify's columns), showing progress.
+
+    The import is an async action like the API's: if this command is
+    interrupted, a running Patron server (or the next import) finishes it.
+    """
+    data = file.read_bytes()
+
+    async def work(services: Services) -> tuple[AsyncAction, dict[str, int], float]:
+        found = await services.workspaces.get(name=workspace)
+        rows = customer_import.rows_from_csv(data)
+        jobs = services.async_actions
+        action = await jobs.submit(
+            workspace_id=found.id, type_=customer_import.CSV_IMPORT, rows=rows
+        )
+        started = time.perf_counter()
+        runner = asyncio.create_task(jobs.run_pending())
+        with Progress(
+            *Progress.get_default_columns(), MofNCompleteColumn(), console=errors, disable=as_json
+        ) as progress:
+            bar = progress.add_task(f"importing {file.name}", total=action.total)
+            while not runner.done():
+                await asyncio.wait({runner}, timeout=0.25)
+                action = await jobs.get(workspace_id=found.id, action_id=action.id)
+                progress.update(bar, completed=action.processed)
+        await runner
+        seconds = time.perf_counter() - started
+        results = await jobs.results(workspace_id=found.id, action_id=action.id)
+        counts = Counter(result.outcome.status.value.lower() for result in results)
+        for result in results:
+            if result.outcome.error is not None and not as_json:
+                errors.print(f"row {result.row + 1}: {result.outcome.error['message']}")
+        return action, dict(counts), seconds
+
+    action, counts, seconds = _run(work)
+    summary = {
+        "async_action_id": action.id,
+        "status": action.status.value,
+        "rows": action.total,
+        "created": counts.get("created", 0),
+        "updated": counts.get("updated", 0),
+        "failed": counts.get("failed", 0),
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(action.total / seconds) if seconds else None,
+    }
+    if as_json:
+        _print_json(summary)
+    else:
+        console.print(
+            f"{summary['rows']} rows in {summary['seconds']} s: {summary['created']} created, "
+            f"{summary['updated']} updated, {summary['failed']} failed ({action.id})"
+        )
 
 
 @events_app.command("list")

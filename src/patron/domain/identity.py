@@ -231,9 +231,9 @@ class IdentityResolver:
         if self.created:
             unit.create_profiles(list(self.created.values()))
             self.created.clear()
-        for customer_id in sorted(self.dirty):
-            unit.save_profile(self.profiles[customer_id])
-        self.dirty.clear()
+        if self.dirty:
+            unit.save_profiles([self.profiles[customer_id] for customer_id in sorted(self.dirty)])
+            self.dirty.clear()
         if self.new_identities:
             unit.add_identities(workspace_id, self.new_identities, now)
             self.new_identities = []

@@ -76,7 +76,9 @@ class TrackingUnit(Protocol):
 
     def create_profiles(self, profiles: Sequence[Profile]) -> None: ...
 
-    def save_profile(self, profile: Profile) -> None: ...
+    def save_profiles(self, profiles: Sequence[Profile]) -> None:
+        """Write changed profiles back (one statement for all of them)."""
+        ...
 
     def add_identities(
         self, workspace_id: str, identities: Sequence[tuple[IdentityKey, str]], now: datetime

@@ -161,10 +161,15 @@ class SqlUnit(SegmentQueries, AsyncActionQueries):
     def create_profiles(self, profiles: Sequence[Profile]) -> None:
         self.connection.execute(insert(customers), [_profile_row(p) for p in profiles])
 
-    def save_profile(self, profile: Profile) -> None:
-        row = _profile_row(profile)
-        del row["id"], row["workspace_id"]
-        self.connection.execute(update(customers).where(customers.c.id == profile.id).values(**row))
+    def save_profiles(self, profiles: Sequence[Profile]) -> None:
+        # One executemany; sorted by the caller, so concurrent writers lock in one order.
+        rows = []
+        for profile in profiles:
+            row = _profile_row(profile)
+            del row["workspace_id"]
+            row["_id"] = row.pop("id")
+            rows.append(row)
+        self.connection.execute(_PROFILE_UPDATE, rows)
 
     def add_identities(
         self, workspace_id: str, pairs: Sequence[tuple[IdentityKey, str]], now: datetime
@@ -381,6 +386,19 @@ def _profile(row: Any) -> Profile:
         attributes=dict(row["attributes"] or {}),
         merged_into=row["merged_into"],
     )
+
+
+_PROFILE_UPDATE = (
+    update(customers)
+    .where(customers.c.id == bindparam("_id"))
+    .values(
+        {
+            column.name: bindparam(column.name)
+            for column in customers.c
+            if column.name not in ("id", "workspace_id")
+        }
+    )
+)
 
 
 def _profile_row(profile: Profile) -> dict[str, Any]:
