@@ -15,7 +15,9 @@ from tests.surfaces.tracking.support import (
     assert_invalid,
     assert_nothing_stored,
     assert_ok,
+    events_of,
     fields,
+    only_event,
     post,
     post_raw,
 )
@@ -310,19 +312,54 @@ async def test_every_bad_message_of_a_batch_is_listed_by_index(
     await assert_nothing_stored(app_services[1], workspace.id)
 
 
-async def test_a_bad_batch_level_field_is_reported_on_each_item(
-    api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
+@pytest.mark.parametrize(
+    ("batch_level", "field"),
+    [
+        ({"sentAt": "not a date"}, "sentAt"),
+        ({"context": "x"}, "context"),
+        ({"integrations": ["All"]}, "integrations"),
+        ({"context": {"page": {"title": "a\u0000b"}}}, "context"),
+    ],
+    ids=["sentAt", "context", "integrations", "nul-in-context"],
+)
+async def test_a_bad_batch_level_field_is_reported_once_for_the_batch(
+    api: httpx.AsyncClient,
+    app_services: tuple[object, Services],
+    workspace: WorkspaceKeys,
+    batch_level: dict[str, Any],
+    field: str,
 ) -> None:
     body = {
-        "sentAt": "not a date",
+        **batch_level,
         "batch": [
             {"type": "track", "userId": "u1", "event": "A"},
-            {"type": "track", "userId": "u1", "event": "B"},
+            {"type": "track", "userId": "u1", "event": "B", field: None},
+            {"type": "track", "userId": "undefined", "event": "C"},
         ],
     }
     errors = assert_invalid(await post(api, workspace.write_key, "/v1/batch", body))
-    assert fields(errors) == {(0, "sentAt"), (1, "sentAt")}
+    assert fields(errors) == {(None, field), (2, "userId")}
+    assert len(errors) == 2
     await assert_nothing_stored(app_services[1], workspace.id)
+
+
+async def test_a_good_batch_level_field_applies_to_every_item(
+    api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
+) -> None:
+    body = {
+        "sentAt": "2024-01-01T00:00:10Z",
+        "context": {"ip": "203.0.113.7", "page": {"path": "/a"}},
+        "batch": [
+            {"type": "track", "userId": "u1", "event": "A", "timestamp": "2024-01-01T00:00:00Z"},
+            {"type": "track", "userId": "u1", "event": "B", "context": {"ip": "198.51.100.1"}},
+        ],
+    }
+    assert_ok(await post(api, workspace.write_key, "/v1/batch", body))
+    found = {e["name"]: e for e in await events_of(app_services[1], workspace.id, "u1")}
+    assert found["A"]["document"]["context"] == {"ip": "203.0.113.7", "page": {"path": "/a"}}
+    assert found["B"]["document"]["context"] == {"ip": "198.51.100.1", "page": {"path": "/a"}}
+    assert found["A"]["sent_at"] == found["B"]["sent_at"]
+    assert str(found["A"]["sent_at"]).startswith("2024-01-01")
 
 
 async def test_an_invalid_body_is_reported_before_anything_is_stored_even_unauthenticated(
@@ -378,6 +415,37 @@ async def test_a_nul_character_is_not_a_500(
     # PostgreSQL cannot store NUL; it is refused on both stores alike.
     assert_invalid(await post_raw(api, workspace.write_key, "/v1/track", content))
     await assert_nothing_stored(app_services[1], workspace.id)
+
+
+@pytest.mark.parametrize("path", ["/v1/batch", "/v1/import", "/v1/b"])
+async def test_a_nul_character_in_a_batch_names_the_message_holding_it(
+    api: httpx.AsyncClient,
+    app_services: tuple[object, Services],
+    workspace: WorkspaceKeys,
+    path: str,
+) -> None:
+    batch = [
+        b'{"type": "track", "userId": "u1", "event": "Fine"}',
+        b'{"type": "track", "userId": "u1", "event": "E", "properties": {"a": ["x\\u0000y"]}}',
+        b'{"type": "track", "userId": "u1", "event": "Text, not NUL: \\\\u0000"}',
+        b'{"type": "identify", "userId": "u\\u0000", "traits": {"b": 1}}',
+        b'{"type": "track", "userId": "u1", "event": "E", "properties": {"k\\u0000": 1}}',
+        b'{"type": "track", "userId": "u1", "event": "E", "x\\u0000": 1}',
+    ]
+    content = b'{"batch": [' + b", ".join(batch) + b"]}"
+    errors = assert_invalid(await post_raw(api, workspace.write_key, path, content))
+    assert fields(errors) == {(1, "properties"), (3, "userId"), (4, "properties"), (5, None)}
+    assert all("NUL" in error["message"] for error in errors)
+    await assert_nothing_stored(app_services[1], workspace.id)
+
+
+async def test_the_text_backslash_u0000_is_not_a_nul_character(
+    api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
+) -> None:
+    content = b'{"batch": [{"type": "track", "userId": "u1", "event": "\\\\u0000"}]}'
+    assert_ok(await post_raw(api, workspace.write_key, "/v1/batch", content))
+    event = await only_event(app_services[1], workspace.id, "u1")
+    assert event["name"] == "\\u0000"
 
 
 @pytest.mark.parametrize("type_", [{}, ["track"]], ids=["object", "list"])

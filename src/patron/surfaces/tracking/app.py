@@ -26,8 +26,8 @@ from patron.services import Services
 from patron.surfaces.body import parse_json_object, read_body
 from patron.surfaces.tracking.errors import CORS, error_response, method_not_allowed
 from patron.surfaces.tracking.wire import (
+    MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
-    MAX_REQUEST_BYTES,
     parse_batch,
     parse_single,
 )
@@ -116,8 +116,11 @@ class TrackingApp:
             workspace_id = await services.workspaces.authenticate(
                 key=key, kind=KeyKind.TRACKING_WRITE_KEY
             )
-        limit = MAX_MESSAGE_BYTES if type_ else MAX_REQUEST_BYTES
-        document = parse_json_object(await read_body(request, limit=limit))
+        limit = MAX_MESSAGE_BYTES if type_ else MAX_BATCH_BYTES
+        body = await read_body(request, limit=limit)
+        # A batch looks for NUL characters message by message, to name the message.
+        document = parse_json_object(body, refuse_nul=type_ is not None)
+        del body  # a batch's may be 4.5 MB: free it while the messages wait for the commit
         if workspace_id is None:
             body_key = document.get("writeKey")
             workspace_id = await services.workspaces.authenticate(
