@@ -16,8 +16,9 @@ per call), measured as it would be stored: with the batch's ``context`` and
 ``integrations`` merged in. A single call's request body is at most that too;
 a batch's is at most 4.5 MB once inflated, and 20,000 messages. RudderStack's
 Python library fills a request until its calls add up to 4 MiB as *it*
-encodes them, with ``\\uXXXX`` for every non-ASCII character, so its last call
-can take the request past 4 MiB by up to six times 32 KB; 4.5 MB leaves room
+encodes them, escaping every character beyond printable ASCII (``é`` as ``\\u00e9``), so its
+last call can take the request past 4 MiB by up to six times 32 KB (``\\x7f``
+becomes six bytes, ``é`` three times its two); 4.5 MB leaves room
 for that (Segment's library stops at 500 KB). Its ``upload_size`` option caps
 the calls per request (100 by default); 4 MiB of its smallest calls (~260
 bytes each) is about 16,000. The memory a batch costs is bounded by its bytes.
