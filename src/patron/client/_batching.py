@@ -1,4 +1,4 @@
-"""The queue of encoded messages, cut into request bodies within the server's limits."""
+"""The queue of encoded messages, cut into request bodies any Segment-compatible server takes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-MAX_REQUEST_BYTES = 500 * 1024  # the server's limit on a request body
-MAX_BATCH_SIZE = 2_500  # the server's limit on messages per batch
+# Segment's own limits (Patron accepts larger batches): every such endpoint takes these.
+MAX_REQUEST_BYTES = 500 * 1024  # a request body
+MAX_BATCH_SIZE = 2_500  # messages per batch
 
 _SENT_AT_SAMPLE = "2000-01-01T00:00:00.000Z"  # every sentAt has this length
 

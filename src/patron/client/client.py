@@ -269,6 +269,6 @@ def _check_options(
     if not host.startswith(("http://", "https://")):
         raise InvalidCall(f"host must be an http:// or https:// URL, not {host!r}")
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise InvalidCall(f"batch_size must be from 1 to {MAX_BATCH_SIZE:,} (the server's limit)")
+        raise InvalidCall(f"batch_size must be from 1 to {MAX_BATCH_SIZE:,} (Segment's limit)")
     if flush_interval < 0 or max_retries < 0 or timeout <= 0:
         raise InvalidCall("flush_interval and max_retries must be >= 0, timeout > 0")
