@@ -14,34 +14,18 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from patron.domain.errors import (
-    Conflict,
-    Forbidden,
     Invalid,
-    NotFound,
     PatronError,
-    RateLimited,
     RetryLater,
-    TooLarge,
     Unauthorized,
-    Unavailable,
 )
+from patron.surfaces.status import HTTP_STATUS
 
 log = logging.getLogger(__name__)
 
-STATUS: dict[type[PatronError], int] = {
-    Invalid: 400,
-    TooLarge: 413,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    RateLimited: 429,
-    Unavailable: 503,
-}
-
 
 def error_response(error: PatronError) -> JSONResponse:
-    status = STATUS.get(type(error), 400)
+    status = HTTP_STATUS.get(type(error), 400)
     body: dict[str, object] = {"code": status, "type": error.code, "message": error.message}
     headers = {}
     if isinstance(error, Invalid):

@@ -14,17 +14,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from patron.domain.errors import (
-    Conflict,
-    Forbidden,
     Invalid,
-    NotFound,
     PatronError,
-    RateLimited,
     RetryLater,
     TooLarge,
-    Unauthorized,
-    Unavailable,
 )
+from patron.surfaces.status import HTTP_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +27,7 @@ log = logging.getLogger(__name__)
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 # Segment answers 400 for bodies over its limits, so Patron does too.
-STATUS: dict[type[PatronError], int] = {
-    Invalid: 400,
-    TooLarge: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    RateLimited: 429,
-    Unavailable: 503,
-}
+STATUS = {**HTTP_STATUS, TooLarge: 400}
 
 
 def error_response(error: BaseException) -> Response:
