@@ -558,6 +558,20 @@ def selected(names: list[str] | None, args: argparse.Namespace) -> list[Scenario
 # -- output ------------------------------------------------------------------------
 
 
+def row_cells(row: Row) -> list[str]:
+    """One table row as text: the same cells in the terminal table and the Markdown."""
+    reference = amount(row.reference, row.unit)
+    return [
+        row.scenario,
+        row.database,
+        amount(row.patron, row.unit),
+        f"{reference}, {row.reference_label}" if row.reference else "—",
+        percent(row.ratio),
+        percent(row.goal, "≥ "),
+        row.notes,
+    ]
+
+
 def report(bench: Bench, console: Console) -> None:
     args = bench.args
     table = Table(
@@ -567,16 +581,7 @@ def report(bench: Bench, console: Console) -> None:
     for column in ("scenario", "database", "Patron", "reference", "ratio", "goal", "notes"):
         table.add_column(column, justify="right" if column in ("ratio", "goal") else "left")
     for row in bench.rows:
-        reference = amount(row.reference, row.unit)
-        table.add_row(
-            row.scenario,
-            row.database,
-            amount(row.patron, row.unit),
-            f"{reference}, {row.reference_label}" if row.reference else "—",
-            percent(row.ratio),
-            percent(row.goal, "≥ "),
-            row.notes,
-        )
+        table.add_row(*row_cells(row))
     console.print(table)
     if bench.generator_check:
         check = Table(title="Is the load generator the limit? (no-op endpoint)")
@@ -619,17 +624,7 @@ def markdown(bench: Bench) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in bench.rows:
-        reference = amount(row.reference, row.unit)
-        cells = [
-            row.scenario,
-            row.database,
-            amount(row.patron, row.unit),
-            f"{reference}, {row.reference_label}" if row.reference else "—",
-            percent(row.ratio),
-            percent(row.goal, "≥ "),
-            row.notes,
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(row_cells(row)) + " |")
     lines += [
         "",
         "| no-op endpoint | generator processes | requests/s | events/s | CPU |",
