@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -102,12 +102,24 @@ class WorkspaceKeys:
     id: str
     name: str
     write_key: str
+    keys: dict[str, str] = field(default_factory=dict)  # every key issued, by kind
+
+    @property
+    def app_headers(self) -> dict[str, str]:
+        """The customers (Voucherify) API's credentials, as request headers."""
+        return {
+            "X-App-Id": self.keys[KeyKind.VOUCHERIFY_APP_ID],
+            "X-App-Token": self.keys[KeyKind.VOUCHERIFY_APP_TOKEN],
+        }
 
 
 async def make_workspace(services: Services, name: str | None = None) -> WorkspaceKeys:
     issued = await services.workspaces.create(name=name or f"ws-{secrets.token_hex(4)}")
     return WorkspaceKeys(
-        issued.workspace.id, issued.workspace.name, issued.keys[KeyKind.TRACKING_WRITE_KEY]
+        issued.workspace.id,
+        issued.workspace.name,
+        issued.keys[KeyKind.TRACKING_WRITE_KEY],
+        dict(issued.keys),
     )
 
 

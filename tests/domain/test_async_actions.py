@@ -118,7 +118,7 @@ def test_bad_bulk_requests_are_refused_whole() -> None:
         rows_from_bulk_update(
             [{"source_id": "a"}, {"name": "no id"}, {"source_id": "c", "birthdate": "x"}, 3]
         )
-    assert {p.field for p in refused.value.problems} == {"[1].source_id", "[2]", "[3]"}
+    assert {p.field for p in refused.value.problems} == {"[1].source_id", "[2].birthdate", "[3]"}
     with pytest.raises(Invalid):
         rows_from_bulk_update({"source_id": "a"})
     with pytest.raises(Invalid):

@@ -26,10 +26,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from patron.domain.activity import ActivityType, new_activity
 from patron.domain.async_actions import RowOutcome, RowStatus
 from patron.domain.errors import Invalid, Problem
 from patron.domain.identity import IdentityResolver
-from patron.domain.ports import TrackingUnit
+from patron.domain.ports import Unit
+from patron.domain.profiles import Profile
 
 CSV_IMPORT = "CUSTOMERS_IMPORT_CSV"
 BULK_UPDATE = "CUSTOMERS_BULK_UPDATE"
@@ -126,42 +128,51 @@ def rows_from_bulk_update(body: Any) -> list[dict[str, Any]]:
     problems: list[Problem] = []
     rows = []
     for index, item in enumerate(body):
-        where = f"[{index}]"
-        if not isinstance(item, dict):
-            problems.append(Problem("must be an object", where))
-            continue
-        unknown = set(item) - {
-            "source_id",
-            "metadata",
-            "address",
-            "birthday",
-            *TEXT_FIELDS,
-            "birthdate",
-        }
-        problems.extend(
-            Problem("is not a customer property", f"{where}.{key}") for key in sorted(unknown)
-        )
-        if not isinstance(item.get("source_id"), str) or not item["source_id"]:
-            problems.append(Problem("is required", f"{where}.source_id"))
-        fields = {key: item[key] for key in TEXT_FIELDS if item.get(key) is not None}
-        birthdate = item.get("birthdate", item.get("birthday"))
-        if birthdate is not None:
-            fields["birthdate"] = birthdate
-        if item.get("address") is not None:
-            fields["address"] = item["address"]
-        row = _checked(
-            {
-                "source_id": item.get("source_id"),
-                "fields": fields,
-                "metadata": item.get("metadata") or {},
-            }
-        )
-        if "error" in row:
-            problems.append(Problem(row["error"], where))
+        row, found = customer_row(item, f"[{index}].", properties=BULK_PROPERTIES)
+        if isinstance(item, dict) and item.get("source_id") is None:
+            found.append(Problem("is required", f"[{index}].source_id"))
+        problems.extend(found)
         rows.append(row)
     if problems:
         raise Invalid.of(problems)
     return rows
+
+
+# What a customer object of Voucherify's API may hold.
+BULK_PROPERTIES = frozenset(
+    {"source_id", *TEXT_FIELDS, "birthdate", "birthday", "address", "metadata"}
+)
+CUSTOMER_PROPERTIES = BULK_PROPERTIES | {"id"}
+
+
+def customer_row(
+    item: Any, prefix: str = "", *, properties: frozenset[str] = CUSTOMER_PROPERTIES
+) -> tuple[dict[str, Any], list[Problem]]:
+    """One Voucherify customer object as a row, and what is wrong with it.
+
+    Absent properties change nothing; ``null`` clears a field (or removes a
+    metadata key, or an address part). ``birthday`` is the older name of
+    ``birthdate``. Problems name the property, prefixed by ``prefix``.
+    """
+    if not isinstance(item, dict):
+        return {"error": "must be an object"}, [Problem("must be an object", prefix.rstrip("."))]
+    problems = [
+        Problem("is not a customer property", prefix + key)
+        for key in sorted(set(item) - properties)
+    ]
+    fields = {key: item[key] for key in (*TEXT_FIELDS, "address") if key in item}
+    for name in ("birthday", "birthdate"):  # birthdate wins when both are sent
+        if name in item:
+            fields["birthdate"] = item[name]
+    row = {
+        **{key: item[key] for key in ("id", "source_id") if item.get(key) is not None},
+        "fields": fields,
+        "metadata": item.get("metadata") if item.get("metadata") is not None else {},
+    }
+    problem = _problem(row)
+    if problem is not None:
+        problems.append(Problem(problem[1], prefix + problem[0]))
+    return (row if not problems else {"error": problems[0].describe()}), problems
 
 
 def rows_from_metadata_update(body: Any) -> list[dict[str, Any]]:
@@ -186,26 +197,25 @@ def rows_from_metadata_update(body: Any) -> list[dict[str, Any]]:
 def _checked(row: dict[str, Any]) -> dict[str, Any]:
     """The row itself, or an error row saying what is wrong with it."""
     problem = _problem(row)
-    return (
-        row
-        if problem is None
-        else {"error": problem, "source_id": _text_or_none(row.get("source_id"))}
-    )
+    if problem is None:
+        return row
+    return {"error": " ".join(problem), "source_id": _text_or_none(row.get("source_id"))}
 
 
-def _problem(row: Mapping[str, Any]) -> str | None:
+def _problem(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first thing wrong with a row: (property, what is wrong)."""
     for key in ("id", "source_id"):
         value = row.get(key)
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT):
-            return f"{key} must be a string of 1 to {MAX_TEXT} characters"
+            return key, f"must be a string of 1 to {MAX_TEXT} characters"
     fields = row["fields"]
     for key in TEXT_FIELDS:
         value = fields.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
-            return f"{key} must be a string of at most {MAX_TEXT} characters"
+            return key, f"must be a string of at most {MAX_TEXT} characters"
     birthdate = fields.get("birthdate")
     if birthdate is not None and not _is_date(birthdate):
-        return "birthdate must be a date, YYYY-MM-DD"
+        return "birthdate", "must be a date, YYYY-MM-DD"
     address = fields.get("address")
     if address is not None and (
         not isinstance(address, dict)
@@ -213,9 +223,9 @@ def _problem(row: Mapping[str, Any]) -> str | None:
             k in ADDRESS_FIELDS and (v is None or isinstance(v, str)) for k, v in address.items()
         )
     ):
-        return f"address must be an object of strings: {', '.join(ADDRESS_FIELDS)}"
+        return "address", f"must be an object of strings: {', '.join(ADDRESS_FIELDS)}"
     if not isinstance(row["metadata"], dict):
-        return "metadata must be an object"
+        return "metadata", "must be an object"
     return None
 
 
@@ -237,7 +247,7 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def apply_customer_rows(
-    unit: TrackingUnit, workspace_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    unit: Unit, workspace_id: str, rows: Sequence[dict[str, Any]], now: datetime
 ) -> list[RowOutcome]:
     """Apply a chunk of rows in the open transaction; one outcome per row."""
     resolver = IdentityResolver(unit, workspace_id, now)
@@ -247,6 +257,20 @@ def apply_customer_rows(
     resolver.preload(resolver.owners.values())
     outcomes = [_apply(resolver, row) for row in rows]
     resolver.flush()
+    # customer.created needs no record: the activity list reads it from the customer.
+    updated = [
+        new_activity(
+            workspace_id,
+            outcome.customer_id,
+            ActivityType.UPDATED,
+            {"customer": {"id": outcome.customer_id, "source_id": outcome.source_id}},
+            now,
+        )
+        for outcome in outcomes
+        if outcome.status is RowStatus.UPDATED and outcome.customer_id is not None
+    ]
+    if updated:
+        unit.add_activities(updated)
     return outcomes
 
 
@@ -258,7 +282,7 @@ def _apply(resolver: IdentityResolver, row: dict[str, Any]) -> RowOutcome:
     created = False
     if customer_id is not None:
         profile = resolver.profiles.get(customer_id)
-        if profile is None or profile.merged_into is not None:
+        if profile is None or profile.merged_into is not None or profile.deleted_at is not None:
             return _failed("not_found", f"no customer {customer_id!r}", source_id)
         if source_id is not None and profile.external_id != source_id:
             owner = resolver.owner_of_user(source_id)
@@ -270,11 +294,41 @@ def _apply(resolver: IdentityResolver, row: dict[str, Any]) -> RowOutcome:
     else:
         customer_id, created = resolver.customer_for_user(source_id)
         profile = resolver.profile(customer_id)
-    for key, value in row["fields"].items():
-        setattr(profile, key, value)
-    profile.attributes.update(row["metadata"])
+    apply_fields(profile, row["fields"], row["metadata"])
     resolver.changed(profile)
-    return RowOutcome(RowStatus.CREATED if created else RowStatus.UPDATED, customer_id, source_id)
+    status = RowStatus.CREATED if created else RowStatus.UPDATED
+    return RowOutcome(status, customer_id, profile.external_id)
+
+
+# Voucherify's address parts that replace a Segment address trait's own name.
+_SEGMENT_ADDRESS_NAMES = {"line_1": "street", "postal_code": "postalCode"}
+
+
+def apply_fields(profile: Profile, fields: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    """Set standard fields (None clears), merge address parts and metadata (None removes)."""
+    for key, value in fields.items():
+        if key == "address" and value is not None:
+            setattr(profile, key, _merged_address(profile.address, value))
+        else:
+            setattr(profile, key, value)
+    for key, value in metadata.items():
+        if value is None:
+            profile.attributes.pop(key, None)
+        else:
+            profile.attributes[key] = value
+
+
+def _merged_address(
+    current: dict[str, Any] | None, parts: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    address = dict(current or {})
+    for part, value in parts.items():
+        address.pop(_SEGMENT_ADDRESS_NAMES.get(part, part), None)
+        if value is None:
+            address.pop(part, None)
+        else:
+            address[part] = value
+    return address or None
 
 
 def _failed(code: str, message: str, source_id: str | None) -> RowOutcome:

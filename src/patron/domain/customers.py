@@ -1,15 +1,30 @@
-"""Reading customers: profiles with their identities, groups and events."""
+"""Customers: reading, listing and changing profiles outside the tracking API.
+
+The tracking API changes customers through identity resolution; the customers
+(Voucherify) API creates, updates and deletes them here, through the same
+rows as bulk jobs (:mod:`patron.domain.customer_import`), so a customer made
+either way is the same customer: its ``source_id`` is the tracking ``userId``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from patron.domain.errors import NotFound
-from patron.domain.ports import CustomerReader, IdentityKey, Store
+from patron.domain.activity import Activity, ActivityQuery, ActivityType, new_activity
+from patron.domain.async_actions import RowStatus
+from patron.domain.clock import utcnow
+from patron.domain.customer_import import apply_customer_rows
+from patron.domain.errors import Conflict, Invalid, NotFound, Problem
+from patron.domain.ports import CustomerReader, IdentityKey, Store, Unit
 from patron.domain.profiles import IdentityKind, Profile
+from patron.ids import new_id
 
 MAX_MERGE_HOPS = 32
+MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +34,65 @@ class CustomerView:
     groups: list[dict[str, Any]]
 
 
-def resolve_customer(reader: CustomerReader, workspace_id: str, ref: str) -> Profile:
-    """Find a customer by Patron id, userId or anonymousId; follow merges to the survivor."""
+class CustomerOrder(StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    SOURCE_ID = "source_id"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerQuery:
+    """Filters of ``list_customers``; every one is answered by an index."""
+
+    limit: int = 10
+    page: int = 1
+    email: str | None = None
+    city: str | None = None
+    name: str | None = None
+    segment_id: str | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    updated_before: datetime | None = None
+    updated_after: datetime | None = None
+    order: CustomerOrder = CustomerOrder.CREATED_AT
+    descending: bool = True
+    # A created_at cursor: only customers past it in created_at order.
+    starting_after: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    customers: list[Profile]
+    total: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPage:
+    activities: list[Activity]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionReport:
+    """What a permanent deletion removed."""
+
+    id: str
+    customer_id: str
+    created_at: datetime
+    customers: int  # the customer, and any profiles once merged into it
+    events: int
+    activities: int
+    memberships: int
+
+
+def resolve_customer(
+    reader: CustomerReader, workspace_id: str, ref: str, *, deleted: bool = False
+) -> Profile:
+    """Find a customer by Patron id, userId or anonymousId; follow merges to the survivor.
+
+    A deleted customer is found (by its Patron id only) when ``deleted`` is set.
+    """
     customer_id: str | None = ref
     profile = reader.get_profile(workspace_id, ref)
     if profile is None:
@@ -33,16 +105,29 @@ def resolve_customer(reader: CustomerReader, workspace_id: str, ref: str) -> Pro
     while profile is not None and profile.merged_into is not None and hops < MAX_MERGE_HOPS:
         profile = reader.get_profile(workspace_id, profile.merged_into)
         hops += 1
-    if profile is None:
+    if profile is None or (profile.deleted_at is not None and not deleted):
         raise NotFound(f"no customer {ref!r}")
     return profile
 
 
-class CustomerService:
-    """Read access to customers for the CLI and the API surfaces."""
+def validate_page(limit: int, page: int = 1) -> None:
+    problems = []
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        problems.append(Problem(f"must be between 1 and {MAX_PAGE_SIZE}", "limit"))
+    if page < 1:
+        problems.append(Problem("must be 1 or more", "page"))
+    if problems:
+        raise Invalid.of(problems)
 
-    def __init__(self, store: Store) -> None:
+
+class CustomerService:
+    """Customers for the CLI and the API surfaces."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
+        self.clock = clock
+
+    # -- reading ------------------------------------------------------------------
 
     async def get(self, *, workspace_id: str, ref: str) -> CustomerView:
         """A customer with identities and groups, by Patron id, userId or anonymousId."""
@@ -57,6 +142,10 @@ class CustomerService:
 
         return await self.store.read(work)
 
+    async def profile(self, *, workspace_id: str, ref: str) -> Profile:
+        """Just the profile, by Patron id, userId or anonymousId."""
+        return await self.store.read(lambda reader: resolve_customer(reader, workspace_id, ref))
+
     async def list_events(
         self, *, workspace_id: str, ref: str, limit: int = 100
     ) -> list[dict[str, Any]]:
@@ -67,3 +156,103 @@ class CustomerService:
             return reader.list_events(workspace_id, profile.id, limit=limit)
 
         return await self.store.read(work)
+
+    async def list(self, *, workspace_id: str, query: CustomerQuery) -> CustomerPage:
+        """One page of the workspace's customers (not deleted, not merged away)."""
+        validate_page(query.limit, query.page)
+
+        def work(unit: Unit) -> CustomerPage:
+            found, total = unit.list_customers(workspace_id, query)
+            return CustomerPage(found[: query.limit], total, len(found) > query.limit)
+
+        return await self.store.read(work)
+
+    async def activity(self, *, workspace_id: str, ref: str, query: ActivityQuery) -> ActivityPage:
+        """What happened to a customer (a deleted one too, by its Patron id)."""
+        validate_page(query.limit)
+
+        def work(unit: Unit) -> ActivityPage:
+            profile = resolve_customer(unit, workspace_id, ref, deleted=True)
+            found = unit.list_activity(profile, query)
+            return ActivityPage(found[: query.limit], len(found) > query.limit)
+
+        return await self.store.read(work)
+
+    # -- changing -----------------------------------------------------------------
+
+    async def upsert(self, *, workspace_id: str, row: dict[str, Any]) -> tuple[Profile, bool]:
+        """Apply one customer row (see customer_import); return the customer and if it is new.
+
+        A row with an ``id`` updates that customer (NotFound if there is none);
+        else one with a ``source_id`` updates or creates that customer; else a
+        new customer is made.
+        """
+        now = self.clock()
+
+        def work(unit: Unit) -> tuple[Profile, bool]:
+            (outcome,) = apply_customer_rows(unit, workspace_id, [row], now)
+            if outcome.status is RowStatus.FAILED:
+                assert outcome.error is not None
+                error = NotFound if outcome.error["code"] == "not_found" else Conflict
+                raise error(outcome.error["message"])
+            assert outcome.customer_id is not None
+            profile = unit.get_profile(workspace_id, outcome.customer_id)
+            assert profile is not None
+            return profile, outcome.status is RowStatus.CREATED
+
+        return await self.store.write(work)
+
+    async def update(self, *, workspace_id: str, ref: str, row: dict[str, Any]) -> Profile:
+        """Change an existing customer, found by Patron id or source_id (userId)."""
+        now = self.clock()
+
+        def work(unit: Unit) -> Profile:
+            profile = resolve_customer(unit, workspace_id, ref)
+            (outcome,) = apply_customer_rows(unit, workspace_id, [{**row, "id": profile.id}], now)
+            if outcome.status is RowStatus.FAILED:
+                assert outcome.error is not None
+                raise Conflict(outcome.error["message"])
+            updated = unit.get_profile(workspace_id, profile.id)
+            assert updated is not None
+            return updated
+
+        return await self.store.write(work)
+
+    async def delete(self, *, workspace_id: str, ref: str) -> None:
+        """Delete a customer: it is gone from every API, and its ids are free again.
+
+        Its events and activity stay (readable by its Patron id) until a
+        permanent deletion.
+        """
+        now = self.clock()
+
+        def work(unit: Unit) -> None:
+            profile = resolve_customer(unit, workspace_id, ref)
+            unit.remove_identities(workspace_id, profile.id)
+            profile.deleted_at = now
+            unit.save_profiles([profile])
+            data = {"customer": {"id": profile.id, "source_id": profile.external_id}}
+            unit.add_activities(
+                [new_activity(workspace_id, profile.id, ActivityType.DELETED, data, now)]
+            )
+
+        await self.store.write(work)
+
+    async def erase(self, *, workspace_id: str, ref: str) -> DeletionReport:
+        """Permanently delete a customer and everything that refers to them."""
+        now = self.clock()
+
+        def work(unit: Unit) -> DeletionReport:
+            profile = resolve_customer(unit, workspace_id, ref, deleted=True)
+            counts = unit.erase_customer(workspace_id, profile.id)
+            return DeletionReport(
+                id=new_id("del"),
+                customer_id=profile.id,
+                created_at=now,
+                customers=counts.get("customers", 0),
+                events=counts.get("events", 0),
+                activities=counts.get("activities", 0),
+                memberships=counts.get("memberships", 0),
+            )
+
+        return await self.store.write(work)

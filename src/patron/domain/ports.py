@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from patron.domain.activity import Activity, ActivityQuery
 from patron.domain.async_actions import AsyncActionUnit
 from patron.domain.profiles import IdentityKind, Profile
+
+if TYPE_CHECKING:  # the customers module uses these ports: import its types only here
+    from patron.domain.customers import CustomerQuery
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -119,6 +123,32 @@ class CustomerReader(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
+class CustomerUnit(Protocol):
+    """What the customers API needs beyond reading single customers."""
+
+    def list_customers(self, workspace_id: str, query: CustomerQuery) -> tuple[list[Profile], int]:
+        """Up to ``limit + 1`` customers of the query's page, and how many match in all."""
+        ...
+
+    def list_activity(self, profile: Profile, query: ActivityQuery) -> list[Activity]:
+        """Up to ``limit + 1`` activities of the customer, in the query's order.
+
+        Raises :class:`~patron.domain.errors.Invalid` for an unknown cursor.
+        """
+        ...
+
+    def add_activities(self, activities: Sequence[Activity]) -> None: ...
+
+    def remove_identities(self, workspace_id: str, customer_id: str) -> None:
+        """Unlink every userId and anonymousId from the customer (they become free)."""
+        ...
+
+    def erase_customer(self, workspace_id: str, customer_id: str) -> dict[str, int]:
+        """Delete the customer, the profiles merged into it and everything referring to them;
+        return how many rows went, by kind (customers, events, activities, memberships)."""
+        ...
+
+
 class WorkspaceUnit(Protocol):
     """Storage of workspaces and their API keys."""
 
@@ -204,7 +234,15 @@ class SegmentUnit(Protocol):
     def save_segment_group(self, group: SegmentGroup) -> None: ...
 
 
-class Unit(TrackingUnit, CustomerReader, WorkspaceUnit, SegmentUnit, AsyncActionUnit, Protocol):
+class Unit(
+    TrackingUnit,
+    CustomerReader,
+    CustomerUnit,
+    WorkspaceUnit,
+    SegmentUnit,
+    AsyncActionUnit,
+    Protocol,
+):
     """Everything available inside one transaction."""
 
 

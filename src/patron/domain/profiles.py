@@ -47,6 +47,7 @@ class Profile:
     description: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     merged_into: str | None = None
+    deleted_at: datetime | None = None  # deleted through the customers API
 
     def traits(self) -> dict[str, Any]:
         """The profile in Segment's terms: attributes plus the reserved traits that are set."""

@@ -31,6 +31,10 @@ class KeyKind(StrEnum):
     TRACKING_WRITE_KEY = "tracking_write_key"
     # Infinity Config API v2: sent as a Bearer token (or the Basic auth user).
     CONFIG_API_KEY = "config_api_key"
+    # The customers (Voucherify) API: the X-App-Id and X-App-Token headers, a
+    # pair; both must be the same workspace's.
+    VOUCHERIFY_APP_ID = "voucherify_app_id"
+    VOUCHERIFY_APP_TOKEN = "voucherify_app_token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +167,15 @@ class WorkspaceService:
             expires = time.monotonic() + self.key_cache_seconds
             self._cache[(key, kind)] = (expires, found.workspace_id)
         return found.workspace_id
+
+    async def authenticate_app(self, *, app_id: str | None, token: str | None) -> str:
+        """The workspace of a Voucherify-style app id and token pair, or Unauthorized."""
+        if not app_id or not token:
+            raise Unauthorized("send the app id and token as X-App-Id and X-App-Token headers")
+        try:
+            owner = await self.authenticate(key=app_id, kind=KeyKind.VOUCHERIFY_APP_ID)
+            if await self.authenticate(key=token, kind=KeyKind.VOUCHERIFY_APP_TOKEN) == owner:
+                return owner
+        except Unauthorized:
+            pass
+        raise Unauthorized("invalid X-App-Id or X-App-Token")

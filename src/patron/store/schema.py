@@ -202,3 +202,31 @@ async_action_results = Table(
     Column("source_id", String(EXTERNAL_ID)),
     Column("error", Json),
 )
+
+# -- the customers API (migration 0004) ---------------------------------------
+
+# A customer deleted through the customers API keeps its row (and its events)
+# until permanently deleted; ``deleted_at`` hides it everywhere. The address's
+# city is copied into a column of its own so that ``list_customers?city=``
+# is an index lookup on both databases.
+customers.append_column(Column("deleted_at", UTCDateTime()))
+customers.append_column(Column("city", Text))
+Index(None, customers.c.workspace_id, customers.c.updated_at)
+Index(None, customers.c.workspace_id, customers.c.name)
+Index(None, customers.c.workspace_id, customers.c.city)
+
+# What happened to a customer that is not an event: updated and deleted
+# through the customers API, entered or left a segment. (``customer.created``
+# is read from the customer row and tracked events from the events table, so
+# the tracking hot path writes nothing here.)
+customer_activities = Table(
+    "customer_activities",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    Column("customer_id", String(ID), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "customer_id", "created_at"),
+)

@@ -30,9 +30,12 @@ from patron.domain.errors import Conflict
 from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
 from patron.domain.profiles import IdentityKind, Profile
 from patron.store.async_action_queries import AsyncActionQueries
+from patron.store.customer_queries import CustomerQueries
 from patron.store.database import dumps
+from patron.store.profile_rows import PROFILE_UPDATE, profile_from_row, profile_row
 from patron.store.schema import (
     api_keys,
+    customer_activities,
     customer_groups,
     customers,
     events,
@@ -109,7 +112,7 @@ def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
     return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
 
 
-class SqlUnit(SegmentQueries, AsyncActionQueries):
+class SqlUnit(CustomerQueries, SegmentQueries, AsyncActionQueries):
     """Implements the domain's :class:`~patron.domain.ports.Unit` with SQLAlchemy Core."""
 
     def __init__(self, connection: Connection) -> None:
@@ -156,20 +159,20 @@ class SqlUnit(SegmentQueries, AsyncActionQueries):
             .order_by(customers.c.id)
             .with_for_update()  # PostgreSQL: no lost updates between processes
         )
-        return [_profile(row) for row in self.connection.execute(query).mappings()]
+        return [profile_from_row(row) for row in self.connection.execute(query).mappings()]
 
     def create_profiles(self, profiles: Sequence[Profile]) -> None:
-        self.connection.execute(insert(customers), [_profile_row(p) for p in profiles])
+        self.connection.execute(insert(customers), [profile_row(p) for p in profiles])
 
     def save_profiles(self, profiles: Sequence[Profile]) -> None:
         # One executemany; sorted by the caller, so concurrent writers lock in one order.
         rows = []
         for profile in profiles:
-            row = _profile_row(profile)
+            row = profile_row(profile)
             del row["workspace_id"]
             row["_id"] = row.pop("id")
             rows.append(row)
-        self.connection.execute(_PROFILE_UPDATE, rows)
+        self.connection.execute(PROFILE_UPDATE, rows)
 
     def add_identities(
         self, workspace_id: str, pairs: Sequence[tuple[IdentityKey, str]], now: datetime
@@ -187,7 +190,7 @@ class SqlUnit(SegmentQueries, AsyncActionQueries):
         self.connection.execute(insert(identities), rows)
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
-        for table in (events, identities):
+        for table in (events, identities, customer_activities):
             self.connection.execute(
                 update(table)
                 .where(table.c.workspace_id == workspace_id, table.c.customer_id == source_id)
@@ -277,7 +280,7 @@ class SqlUnit(SegmentQueries, AsyncActionQueries):
             .mappings()
             .first()
         )
-        return None if row is None else _profile(row)
+        return None if row is None else profile_from_row(row)
 
     def find_customer_id(self, workspace_id: str, key: IdentityKey) -> str | None:
         return self.find_identities(workspace_id, [key]).get(key)
@@ -368,55 +371,6 @@ class SqlUnit(SegmentQueries, AsyncActionQueries):
             .first()
         )
         return None if row is None else ApiKey(**row)
-
-
-def _profile(row: Any) -> Profile:
-    return Profile(
-        id=row["id"],
-        workspace_id=row["workspace_id"],
-        external_id=row["external_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        name=row["name"],
-        email=row["email"],
-        phone=row["phone"],
-        birthdate=row["birthdate"],
-        address=row["address"],
-        description=row["description"],
-        attributes=dict(row["attributes"] or {}),
-        merged_into=row["merged_into"],
-    )
-
-
-_PROFILE_UPDATE = (
-    update(customers)
-    .where(customers.c.id == bindparam("_id"))
-    .values(
-        {
-            column.name: bindparam(column.name)
-            for column in customers.c
-            if column.name not in ("id", "workspace_id")
-        }
-    )
-)
-
-
-def _profile_row(profile: Profile) -> dict[str, Any]:
-    return {
-        "id": profile.id,
-        "workspace_id": profile.workspace_id,
-        "external_id": profile.external_id,
-        "name": profile.name,
-        "email": profile.email,
-        "phone": profile.phone,
-        "birthdate": profile.birthdate,
-        "address": profile.address,
-        "description": profile.description,
-        "attributes": profile.attributes,
-        "merged_into": profile.merged_into,
-        "created_at": profile.created_at,
-        "updated_at": profile.updated_at,
-    }
 
 
 _EVENT_INSERT_COLUMNS = (
