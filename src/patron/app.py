@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from patron import __version__
-from patron.domain.workspaces import DEFAULT_WORKSPACE, KeyKind
+from patron.domain.workspaces import DEFAULT_WORKSPACE
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
 from patron.surfaces.config.app import router as config_router
 from patron.surfaces.tracking.app import TrackingApp, endpoint_name
+from patron.surfaces.voucherify.app import router as voucherify_router
 
 log = logging.getLogger("patron")
 
@@ -53,11 +54,10 @@ def create_app(settings: Settings | None = None) -> PatronApp:
         services = await open_services(settings)
         issued = await services.workspaces.ensure_default()
         if issued is not None:
-            key = issued.keys[KeyKind.TRACKING_WRITE_KEY]
             log.warning(
-                "created the %r workspace; its tracking write key is %s (shown only now)",
+                "created the %r workspace; its keys (shown only now): %s",
                 DEFAULT_WORKSPACE,
-                key,
+                ", ".join(f"{kind} {key}" for kind, key in issued.keys.items()),
             )
         api.state.services = services
         services.async_actions.start()  # accepted bulk jobs, those a restart left too
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> PatronApp:
 
     api = FastAPI(title="Patron", version=__version__, lifespan=lifespan)
     api.include_router(config_router)
+    api.include_router(voucherify_router)
 
     @api.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The customers API surface, compatible with Voucherify's customers and async actions."""

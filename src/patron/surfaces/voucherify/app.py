@@ -1,0 +1,311 @@
+"""The customers API: Voucherify's ``/v1/customers…`` and ``/v1/async-actions…``.
+
+Requests authenticate with the workspace's app id and token, sent as the
+``X-App-Id`` and ``X-App-Token`` headers (``patron workspace create`` prints
+them). Every error is answered in Voucherify's format (``errors.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, ParamSpec
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from python_multipart.exceptions import MultipartParseError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from patron.domain import customer_import
+from patron.domain.customer_import import CUSTOMER_PROPERTIES, customer_row
+from patron.domain.customers import validate_page
+from patron.domain.errors import Invalid, NotFound, PatronError, TooLarge
+from patron.services import Services
+from patron.surfaces.body import parse_json_object, read_body
+from patron.surfaces.voucherify import wire
+from patron.surfaces.voucherify.errors import error_response
+
+# Voucherify's limit for bulk requests and CSV files.
+MAX_BULK = 10 * 1024 * 1024
+MAX_CUSTOMER = 1024 * 1024
+MULTIPART_SLACK = 64 * 1024  # the form's boundaries and headers around the file
+
+P = ParamSpec("P")
+router = APIRouter(prefix="/v1", tags=["customers"])
+
+
+def voucherify_errors(
+    handler: Callable[P, Awaitable[Response]],
+) -> Callable[P, Awaitable[Response]]:
+    """Answer domain errors in Voucherify's format."""
+
+    @functools.wraps(handler)
+    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
+        request = kwargs["request"]
+        assert isinstance(request, Request)
+        try:
+            return await handler(*args, **kwargs)
+        except NotFound as error:
+            kind = "async_action" if "async-actions" in request.url.path else "customer"
+            ref = request.path_params.get("customer_id") or request.path_params.get("action_id")
+            return error_response(error, resource=(kind, ref) if ref else None)
+        except PatronError as error:
+            return error_response(error, query=request.method == "GET")
+
+    return wrapped
+
+
+async def _open(request: Request) -> tuple[Services, str]:
+    """The services and the caller's workspace id, or Unauthorized."""
+    services: Services = request.app.state.services
+    workspace_id = await services.workspaces.authenticate_app(
+        app_id=request.headers.get("x-app-id"), token=request.headers.get("x-app-token")
+    )
+    return services, workspace_id
+
+
+async def _json(request: Request, limit: int) -> Any:
+    body = await read_body(request, limit=limit)
+    if body.lstrip().startswith(b"["):  # the bulk update takes a list
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise Invalid(f"request body is not valid JSON: {error}") from None
+    return parse_json_object(body)
+
+
+async def _customer_row(request: Request, properties: frozenset[str]) -> dict[str, Any]:
+    row, problems = customer_row(await _json(request, MAX_CUSTOMER), properties=properties)
+    if problems:
+        raise Invalid.of(problems)
+    return row
+
+
+# -- customers ---------------------------------------------------------------------
+
+
+@router.post("/customers")
+@voucherify_errors
+async def create_customer(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    row = await _customer_row(request, CUSTOMER_PROPERTIES)
+    profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row)
+    return JSONResponse(wire.customer_json(profile))
+
+
+@router.get("/customers")
+@voucherify_errors
+async def list_customers(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    query = wire.customer_query(request.query_params)
+    page = await services.customers.list(workspace_id=workspace_id, query=query)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data_ref": "customers",
+            "customers": [wire.customer_json(profile) for profile in page.customers],
+            "total": page.total,
+            "has_more": page.has_more,
+        }
+    )
+
+
+@router.post("/customers/importCSV")
+@voucherify_errors
+async def import_customers_csv(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    data = await _csv_file(request)
+    rows = await asyncio.to_thread(customer_import.rows_from_csv, data)
+    return await _submit(services, workspace_id, customer_import.CSV_IMPORT, rows)
+
+
+@router.post("/customers/bulk/async")
+@voucherify_errors
+async def update_customers_in_bulk(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    rows = customer_import.rows_from_bulk_update(await _json(request, MAX_BULK))
+    return await _submit(services, workspace_id, customer_import.BULK_UPDATE, rows)
+
+
+@router.post("/customers/metadata/async")
+@voucherify_errors
+async def update_customers_metadata_in_bulk(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    rows = customer_import.rows_from_metadata_update(await _json(request, MAX_BULK))
+    return await _submit(services, workspace_id, customer_import.METADATA_UPDATE, rows)
+
+
+@router.get("/customers/{customer_id}")
+@voucherify_errors
+async def get_customer(request: Request, customer_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    profile = await services.customers.profile(workspace_id=workspace_id, ref=customer_id)
+    return JSONResponse(wire.customer_json(profile))
+
+
+@router.put("/customers/{customer_id}")
+@voucherify_errors
+async def update_customer(request: Request, customer_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    row = await _customer_row(request, CUSTOMER_PROPERTIES - {"id", "source_id"})
+    profile = await services.customers.update(workspace_id=workspace_id, ref=customer_id, row=row)
+    return JSONResponse(wire.customer_json(profile))
+
+
+@router.delete("/customers/{customer_id}")
+@voucherify_errors
+async def delete_customer(request: Request, customer_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    await services.customers.delete(workspace_id=workspace_id, ref=customer_id)
+    return Response(status_code=204)
+
+
+@router.post("/customers/{customer_id}/permanent-deletion")
+@voucherify_errors
+async def delete_customer_permanently(request: Request, customer_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    report = await services.customers.erase(workspace_id=workspace_id, ref=customer_id)
+    return JSONResponse(wire.deletion_json(report))
+
+
+@router.get("/customers/{customer_id}/activity")
+@voucherify_errors
+async def list_customer_activity(request: Request, customer_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    query = wire.activity_query(request.query_params)
+    page = await services.customers.activity(
+        workspace_id=workspace_id, ref=customer_id, query=query
+    )
+    data = [wire.activity_json(activity) for activity in page.activities]
+    more = data[-1]["id"] if page.has_more and data else None
+    return JSONResponse(
+        {
+            "object": "list",
+            "data_ref": "data",
+            "data": data,
+            "has_more": page.has_more,
+            "more_starting_after": more,
+        }
+    )
+
+
+@router.get("/customers/{customer_id}/activities")
+@voucherify_errors
+async def list_customer_activities(request: Request, customer_id: str) -> Response:
+    """The deprecated listing: the same activity, with a date-time cursor."""
+    services, workspace_id = await _open(request)
+    query = wire.activity_query(request.query_params, deprecated=True)
+    page = await services.customers.activity(
+        workspace_id=workspace_id, ref=customer_id, query=query
+    )
+    data = [wire.activity_json(activity) for activity in page.activities]
+    return JSONResponse(
+        {"object": "list", "data_ref": "data", "data": data, "has_more": page.has_more}
+    )
+
+
+@router.get("/customers/{customer_id}/redeemables")
+@voucherify_errors
+async def list_customer_redeemables(request: Request, customer_id: str) -> Response:
+    """The codes a customer holds: none until promotions exist (filters are accepted)."""
+    services, workspace_id = await _open(request)
+    query = wire.Query(request.query_params)
+    validate_page(query.integer("limit", 10))
+    query.check()
+    await services.customers.profile(workspace_id=workspace_id, ref=customer_id)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data_ref": "data",
+            "data": [],
+            "total": 0,
+            "has_more": False,
+            "more_starting_after": None,
+        }
+    )
+
+
+@router.get("/customers/{customer_id}/segments")
+@voucherify_errors
+async def list_customer_segments(request: Request, customer_id: str) -> Response:
+    """The customer segments a customer is in (for an unknown id: would qualify for).
+
+    Customer segments do not exist yet (issue 6), so the list is empty.
+    """
+    await _open(request)
+    return JSONResponse({"object": "list", "data_ref": "data", "data": [], "total": 0})
+
+
+# -- async actions -----------------------------------------------------------------
+
+
+@router.get("/async-actions")
+@voucherify_errors
+async def list_async_actions(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    query = wire.Query(request.query_params)
+    limit, end = query.integer("limit", 10), query.moment("end_date")
+    query.check()
+    validate_page(limit)
+    found = await services.async_actions.list(
+        workspace_id=workspace_id, limit=limit + 1, created_before=end
+    )
+    return JSONResponse(
+        {
+            "object": "list",
+            "data_ref": "async_actions",
+            "async_actions": [wire.async_action_json(action) for action in found[:limit]],
+            "has_more": len(found) > limit,
+        }
+    )
+
+
+@router.get("/async-actions/{action_id}")
+@voucherify_errors
+async def get_async_action(request: Request, action_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    jobs = services.async_actions
+    action = await jobs.get(workspace_id=workspace_id, action_id=action_id)
+    results = await jobs.results(workspace_id=workspace_id, action_id=action_id)
+    return JSONResponse(
+        {**wire.async_action_json(action), "result": wire.async_action_result(action, results)}
+    )
+
+
+async def _submit(
+    services: Services, workspace_id: str, type_: str, rows: list[dict[str, Any]]
+) -> Response:
+    """Store the job (committed before answering) and answer 202 with its id."""
+    action = await services.async_actions.submit(workspace_id=workspace_id, type_=type_, rows=rows)
+    return JSONResponse({"async_action_id": action.id}, 202)
+
+
+async def _csv_file(request: Request) -> bytes:
+    """The ``file`` part of a multipart upload, at most 10 MB."""
+    body = await read_body(request, limit=MAX_BULK + MULTIPART_SLACK)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("send the CSV file as multipart/form-data, in a part named 'file'")
+
+    async def once() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(
+        request.headers, once(), max_files=1, max_fields=10, max_part_size=MAX_CUSTOMER
+    )
+    try:
+        form = await parser.parse()
+    except (MultiPartException, MultipartParseError) as error:
+        raise Invalid(f"the multipart body cannot be read: {error}") from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("send the CSV file in a multipart part named 'file'")
+        data = await upload.read(MAX_BULK + 1)
+        if len(data) > MAX_BULK:
+            raise TooLarge(f"the CSV file is larger than {MAX_BULK // (1024 * 1024)} MB")
+        return data
+    finally:
+        await form.close()

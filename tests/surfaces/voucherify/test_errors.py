@@ -1,0 +1,195 @@
+"""The customers API refuses what it cannot take, in Voucherify's error format, changing nothing.
+
+In-process (no sockets): credentials, bodies, query parameters and sizes.
+The official SDK's own run is ``test_official_sdk.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from patron.services import Services
+from tests.conftest import WorkspaceKeys, make_workspace
+
+pytestmark = pytest.mark.anyio
+
+TEN_MB = 10 * 1024 * 1024
+
+
+def assert_error(response: httpx.Response, status: int, key: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["code"] == status
+    assert body["key"] == key
+    assert body["message"]
+    assert body["details"]
+    assert body["request_id"].startswith("v-")
+    return body
+
+
+async def customer_count(api: httpx.AsyncClient, workspace: WorkspaceKeys) -> int:
+    response = await api.get("/v1/customers", headers=workspace.app_headers)
+    assert response.status_code == 200, response.text
+    total: int = response.json()["total"]
+    return total
+
+
+async def test_credentials_must_be_a_pair_of_the_same_workspace(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys, app_services: tuple[object, Services]
+) -> None:
+    other = await make_workspace(app_services[1])
+    mixed = {
+        "X-App-Id": workspace.app_headers["X-App-Id"],
+        "X-App-Token": other.app_headers["X-App-Token"],
+    }
+    swapped = {
+        "X-App-Id": workspace.app_headers["X-App-Token"],
+        "X-App-Token": workspace.app_headers["X-App-Id"],
+    }
+    tracking = {"X-App-Id": workspace.write_key, "X-App-Token": workspace.write_key}
+    for headers in ({}, {"X-App-Id": workspace.app_headers["X-App-Id"]}, mixed, swapped, tracking):
+        response = await api.get("/v1/customers", headers=headers)
+        assert_error(response, 401, "unauthorized")
+    assert (await api.get("/v1/customers", headers=other.app_headers)).status_code == 200
+
+
+async def test_bad_customer_bodies_are_refused_whole(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    created = await api.post(
+        "/v1/customers", json={"source_id": "ada", "name": "Ada"}, headers=headers
+    )
+    assert created.status_code == 200, created.text
+    bad_bodies: list[Any] = [
+        {"source_id": "ada", "email": 5},
+        {"source_id": "ada", "name": "Changed", "colour": "red"},
+        {"source_id": "ada", "birthdate": "1990-02-30"},
+        {"source_id": "ada", "address": {"city": 7}},
+        {"source_id": "ada", "metadata": ["not", "an", "object"]},
+        {"source_id": "x" * 1001},
+        [1, 2],
+    ]
+    for body in bad_bodies:
+        response = await api.post("/v1/customers", json=body, headers=headers)
+        problems = assert_error(response, 400, "invalid_payload")["errors"]
+        assert problems
+        assert all(problem["message"] for problem in problems)
+    for raw in (b"{not json", b'"text"', b'{"name": "a\\u0000b"}'):
+        response = await api.post("/v1/customers", content=raw, headers=headers)
+        assert_error(response, 400, "invalid_payload")
+    response = await api.put("/v1/customers/ada", json={"source_id": "other"}, headers=headers)
+    assert_error(response, 400, "invalid_payload")
+
+    current = (await api.get("/v1/customers/ada", headers=headers)).json()
+    assert (current["name"], current["email"], current["birthdate"]) == ("Ada", None, None)
+    assert await customer_count(api, workspace) == 1
+
+
+async def test_bad_query_parameters(api: httpx.AsyncClient, workspace: WorkspaceKeys) -> None:
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "q"}, headers=headers)
+    for query in (
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "page=0",
+        "order=name",
+        "created_at[before]=yesterday",
+    ):
+        response = await api.get(f"/v1/customers?{query}", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    for query in ("limit=500", "order=oldest", "type=signed_up", "starting_after_id=act_x"):
+        response = await api.get(f"/v1/customers/q/activity?{query}", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    response = await api.get("/v1/async-actions?limit=0", headers=headers)
+    assert_error(response, 400, "invalid_query_params")
+    # The SDK writes times as %Y-%m-%dT%H:%M:%S.%f%z, which has no colon in the offset.
+    response = await api.get(
+        "/v1/customers",
+        params={"created_at[after]": "2020-01-01T00:00:00.000000+0000"},
+        headers=headers,
+    )
+    assert response.json()["total"] == 1
+
+
+async def test_unknown_customers_and_jobs_are_404_with_the_resource(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys, app_services: tuple[object, Services]
+) -> None:
+    headers = workspace.app_headers
+    for method, path in (
+        ("GET", "/v1/customers/nobody"),
+        ("PUT", "/v1/customers/nobody"),
+        ("DELETE", "/v1/customers/nobody"),
+        ("POST", "/v1/customers/nobody/permanent-deletion"),
+        ("GET", "/v1/customers/nobody/activity"),
+        ("GET", "/v1/customers/nobody/redeemables"),
+    ):
+        response = await api.request(method, path, json={}, headers=headers)
+        body = assert_error(response, 404, "not_found")
+        assert (body["resource_type"], body["resource_id"]) == ("customer", "nobody")
+    body = assert_error(
+        await api.get("/v1/async-actions/aa_nope", headers=headers), 404, "not_found"
+    )
+    assert body["resource_type"] == "async_action"
+
+    # Another workspace's job is as unknown as a job that does not exist.
+    other = await make_workspace(app_services[1])
+    accepted = await api.post(
+        "/v1/customers/metadata/async",
+        json={"source_ids": ["s"], "metadata": {"a": 1}},
+        headers=other.app_headers,
+    )
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()["async_action_id"]
+    assert_error(await api.get(f"/v1/async-actions/{job}", headers=headers), 404, "not_found")
+
+
+async def test_bulk_requests_over_10_mb_are_413_and_store_nothing(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    big_csv = b"Source_id,Note\n" + b"s,%s\n" % (b"x" * (TEN_MB + 100_000))
+    response = await api.post(
+        "/v1/customers/importCSV", files={"file": ("c.csv", big_csv, "text/csv")}, headers=headers
+    )
+    assert_error(response, 413, "request_too_large")
+    just_over = b"Source_id,Note\n" + b"s,%s\n" % (b"x" * (TEN_MB - 17))  # 10 MB + 1 byte
+    response = await api.post(
+        "/v1/customers/importCSV", files={"file": ("c.csv", just_over, "text/csv")}, headers=headers
+    )
+    assert_error(response, 413, "request_too_large")
+    body = [{"source_id": f"s{i}", "description": "x" * 1000} for i in range(11_000)]
+    response = await api.post("/v1/customers/bulk/async", json=body, headers=headers)
+    assert_error(response, 413, "request_too_large")
+    listed = await api.get("/v1/async-actions", headers=headers)
+    assert listed.json()["async_actions"] == []
+
+
+async def test_bad_bulk_requests_are_400_and_store_no_job(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    for path, payload in (
+        ("/v1/customers/bulk/async", [{"source_id": "a"}, {"name": "no source id"}]),
+        ("/v1/customers/bulk/async", {"source_id": "a"}),
+        ("/v1/customers/metadata/async", {"source_ids": [], "metadata": {"a": 1}}),
+        ("/v1/customers/metadata/async", {"source_ids": ["a"]}),
+    ):
+        response = await api.post(path, json=payload, headers=headers)
+        assert_error(response, 400, "invalid_payload")
+    response = await api.post("/v1/customers/importCSV", content=b"a,b\n1,2\n", headers=headers)
+    assert_error(response, 400, "invalid_payload")
+    response = await api.post(
+        "/v1/customers/importCSV", files={"other": ("c.csv", b"Name\nx\n")}, headers=headers
+    )
+    assert_error(response, 400, "invalid_payload")
+    response = await api.post(
+        "/v1/customers/importCSV", files={"file": ("c.csv", b"\xff\xfe")}, headers=headers
+    )
+    assert_error(response, 400, "invalid_payload")
+    listed = await api.get("/v1/async-actions", headers=headers)
+    assert listed.json()["async_actions"] == []
