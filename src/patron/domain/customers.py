@@ -82,7 +82,7 @@ class DeletionReport:
     created_at: datetime
     customers: int  # the customer, and any profiles once merged into it
     events: int
-    activities: int
+    activities: int  # the entries their activity listed
     memberships: int
 
 
@@ -178,6 +178,15 @@ class CustomerService:
 
         return await self.store.read(work)
 
+    async def count_activity(self, *, workspace_id: str, ref: str, query: ActivityQuery) -> int:
+        """How many activities match the query's filters (its cursor and limit aside)."""
+
+        def work(unit: Unit) -> int:
+            profile = resolve_customer(unit, workspace_id, ref, deleted=True)
+            return unit.count_activity(profile, query)
+
+        return await self.store.read(work)
+
     # -- changing -----------------------------------------------------------------
 
     async def upsert(self, *, workspace_id: str, row: dict[str, Any]) -> tuple[Profile, bool]:
@@ -251,7 +260,9 @@ class CustomerService:
                 created_at=now,
                 customers=counts.get("customers", 0),
                 events=counts.get("events", 0),
-                activities=counts.get("activities", 0),
+                # Every entry the customer's activity listed: recorded ones, one
+                # per event, and customer.created for each profile.
+                activities=sum(counts.get(k, 0) for k in ("activities", "events", "customers")),
                 memberships=counts.get("memberships", 0),
             )
 

@@ -137,6 +137,10 @@ class CustomerUnit(Protocol):
         """
         ...
 
+    def count_activity(self, profile: Profile, query: ActivityQuery) -> int:
+        """How many activities of the customer match the query (cursor and limit aside)."""
+        ...
+
     def add_activities(self, activities: Sequence[Activity]) -> None: ...
 
     def remove_identities(self, workspace_id: str, customer_id: str) -> None:

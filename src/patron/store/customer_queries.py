@@ -153,13 +153,24 @@ class CustomerQueries:
             raise Invalid(f"starting_after_id: no activity {activity_id!r} of this customer")
         return (moment, _RECORDED, activity_id)
 
+    def count_activity(self, profile: Profile, query: ActivityQuery) -> int:
+        wanted = query.types
+        total = 0
+        if wanted is None or ActivityType.CREATED in wanted:
+            total += _in_range(profile.created_at, query)
+        if wanted is None or wanted - {ActivityType.CREATED, ActivityType.CUSTOM_EVENT}:
+            conditions = _recorded_conditions(profile, query)
+            total += self.connection.scalar(select(func.count()).where(*conditions)) or 0
+        if wanted is None or ActivityType.CUSTOM_EVENT in wanted:
+            conditions = _event_conditions(profile, query)
+            total += self.connection.scalar(select(func.count()).where(*conditions)) or 0
+        return int(total)
+
     def _recorded_activity(
         self, profile: Profile, query: ActivityQuery, cursor: tuple[Any, ...] | None
     ) -> list[tuple[tuple[Any, ...], Activity]]:
         table = customer_activities
-        conditions = [table.c.customer_id == profile.id, *_range(table.c.created_at, query)]
-        if query.types is not None:
-            conditions.append(table.c.type.in_(sorted(query.types)))
+        conditions = _recorded_conditions(profile, query)
         if cursor is not None:
             conditions.append(
                 _past(table.c.created_at, table.c.id, _RECORDED, cursor, query.descending)
@@ -189,11 +200,7 @@ class CustomerQueries:
     def _event_activity(
         self, profile: Profile, query: ActivityQuery, cursor: tuple[Any, ...] | None
     ) -> list[tuple[tuple[Any, ...], Activity]]:
-        conditions = [
-            events.c.workspace_id == profile.workspace_id,
-            events.c.customer_id == profile.id,
-            *_range(events.c.timestamp, query),
-        ]
+        conditions = _event_conditions(profile, query)
         if cursor is not None:
             conditions.append(
                 _past(events.c.timestamp, events.c.id, _EVENT, cursor, query.descending)
@@ -275,6 +282,22 @@ class CustomerQueries:
             )
             found.extend(frontier)
         return found
+
+
+def _recorded_conditions(profile: Profile, query: ActivityQuery) -> list[ColumnElement[bool]]:
+    table = customer_activities
+    conditions = [table.c.customer_id == profile.id, *_range(table.c.created_at, query)]
+    if query.types is not None:
+        conditions.append(table.c.type.in_(sorted(query.types)))
+    return conditions
+
+
+def _event_conditions(profile: Profile, query: ActivityQuery) -> list[ColumnElement[bool]]:
+    return [
+        events.c.workspace_id == profile.workspace_id,
+        events.c.customer_id == profile.id,
+        *_range(events.c.timestamp, query),
+    ]
 
 
 def _created_activity(profile: Profile) -> Activity:

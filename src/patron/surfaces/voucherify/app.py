@@ -92,7 +92,10 @@ async def _customer_row(request: Request, properties: frozenset[str]) -> dict[st
 async def create_customer(request: Request) -> Response:
     services, workspace_id = await _open(request)
     row = await _customer_row(request, CUSTOMER_PROPERTIES)
-    profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row)
+    try:
+        profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row)
+    except NotFound as error:  # the body named an id Patron does not know
+        return error_response(error, resource=("customer", row["id"]))
     return JSONResponse(wire.customer_json(profile))
 
 
@@ -202,8 +205,17 @@ async def list_customer_activities(request: Request, customer_id: str) -> Respon
         workspace_id=workspace_id, ref=customer_id, query=query
     )
     data = [wire.activity_json(activity) for activity in page.activities]
+    total = await services.customers.count_activity(
+        workspace_id=workspace_id, ref=customer_id, query=query
+    )
     return JSONResponse(
-        {"object": "list", "data_ref": "data", "data": data, "has_more": page.has_more}
+        {
+            "object": "list",
+            "data_ref": "data",
+            "data": data,
+            "total": total,
+            "has_more": page.has_more,
+        }
     )
 
 

@@ -42,10 +42,14 @@ SUMMARY = {
 
 
 def moment(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds, as Voucherify writes times."""
+    """ISO 8601 in UTC, to the microsecond (Voucherify writes milliseconds).
+
+    Patron keeps microseconds, and a ``created_at`` handed back as a
+    ``starting_after`` cursor must name exactly the customer it came from.
+    """
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def customer_json(profile: Profile) -> dict[str, Any]:
