@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from patron.store.database import Database
 from patron.store.schema import metadata
+from patron.store.unit import SqlUnit
+from tests.conftest import POSTGRES_ADMIN_URL
 
 
 def test_migrated_database_matches_the_declared_schema(database_url: str) -> None:
@@ -20,6 +28,61 @@ def test_migrated_database_matches_the_declared_schema(database_url: str) -> Non
             assert compare_metadata(context, metadata) == []
             assert context.get_current_revision() is not None
             assert set(inspect(connection).get_table_names()) >= set(metadata.tables)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def new_database_url(database_url: str) -> Iterator[str]:
+    """A database no migration has touched (the session's PostgreSQL one is already migrated)."""
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"patron_migration_{secrets.token_hex(6)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_an_unfinished_job_keeps_its_input_through_migration_0005(new_database_url: str) -> None:
+    database = Database(new_database_url)
+    try:
+        database.migrate("0004")
+        now = datetime.now(UTC)
+        with database.writer.begin() as connection:
+            connection.execute(
+                text("INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'w', :now)"),
+                {"now": now},
+            )
+            for job, status in (("aa_open", "IN_PROGRESS"), ("aa_done", "DONE")):
+                connection.execute(
+                    text(
+                        "INSERT INTO async_actions (id, workspace_id, type, status, request,"
+                        " request_id, total, processed, failed, created_at, updated_at)"
+                        " VALUES (:id, 'ws_1', 'T', :status, :request, 'v-1', 2, 1, 0, :now, :now)"
+                    ),
+                    {"id": job, "status": status, "request": '{"rows": [1, 2]}', "now": now},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO async_action_results (action_id, row, status)"
+                        " VALUES (:id, 0, 'CREATED')"
+                    ),
+                    {"id": job},
+                )
+        database.migrate()
+        with database.writer.connect() as connection:
+            unit = SqlUnit(connection)
+            assert unit.async_action_rows("aa_open") == [1, 2]
+            assert unit.async_action_rows("aa_done") == []  # finished: input no longer kept
+            assert len(unit.list_async_action_results("aa_done")) == 1
+            connection.rollback()
     finally:
         database.dispose()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from patron.domain.async_actions import (
     AsyncAction,
@@ -16,10 +16,9 @@ from patron.domain.async_actions import (
     RowStatus,
     Status,
 )
-from patron.store.schema import async_action_results, async_actions
+from patron.store.schema import async_action_inputs, async_action_results, async_actions
 
 _UNFINISHED = (Status.ENQUEUED.value, Status.IN_PROGRESS.value)
-_SUMMARY = [column for column in async_actions.c if column.name != "request"]
 
 
 class AsyncActionQueries:
@@ -35,7 +34,6 @@ class AsyncActionQueries:
                 type=action.type,
                 status=action.status.value,
                 operation_status=None,
-                request={"rows": list(rows)},
                 request_id=action.request_id,
                 total=action.total,
                 processed=action.processed,
@@ -44,9 +42,12 @@ class AsyncActionQueries:
                 updated_at=action.updated_at,
             )
         )
+        self.connection.execute(
+            insert(async_action_inputs).values(action_id=action.id, request={"rows": list(rows)})
+        )
 
     def get_async_action(self, workspace_id: str | None, action_id: str) -> AsyncAction | None:
-        query = select(*_SUMMARY).where(async_actions.c.id == action_id)
+        query = select(async_actions).where(async_actions.c.id == action_id)
         if workspace_id is not None:
             query = query.where(async_actions.c.workspace_id == workspace_id)
         row = self.connection.execute(query).mappings().first()
@@ -55,7 +56,7 @@ class AsyncActionQueries:
     def list_async_actions(
         self, workspace_id: str, *, limit: int, created_before: datetime | None
     ) -> list[AsyncAction]:
-        query = select(*_SUMMARY).where(async_actions.c.workspace_id == workspace_id)
+        query = select(async_actions).where(async_actions.c.workspace_id == workspace_id)
         if created_before is not None:
             query = query.where(async_actions.c.created_at < created_before)
         query = query.order_by(async_actions.c.created_at.desc(), async_actions.c.id.desc())
@@ -63,14 +64,15 @@ class AsyncActionQueries:
 
     def unfinished_async_actions(self) -> list[AsyncAction]:
         query = (
-            select(*_SUMMARY)
+            select(async_actions)
             .where(async_actions.c.status.in_(_UNFINISHED))
             .order_by(async_actions.c.created_at, async_actions.c.id)
         )
         return [_action(row) for row in self.connection.execute(query).mappings()]
 
     def async_action_rows(self, action_id: str) -> list[Any]:
-        query = select(async_actions.c.request).where(async_actions.c.id == action_id)
+        inputs = async_action_inputs
+        query = select(inputs.c.request).where(inputs.c.action_id == action_id)
         request = self.connection.scalar(query)
         return list(request["rows"]) if request else []
 
@@ -107,6 +109,9 @@ class AsyncActionQueries:
                 finished_at=now,
                 updated_at=now,
             )
+        )
+        self.connection.execute(
+            delete(async_action_inputs).where(async_action_inputs.c.action_id == action_id)
         )
 
     def add_async_action_results(self, action_id: str, results: Sequence[RowResult]) -> None:

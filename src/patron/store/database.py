@@ -57,26 +57,42 @@ class Database:
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
-    def migrate(self) -> None:
+    def migrate(self, revision: str = "head") -> None:
         """Bring the schema to the newest migration (safe with many processes)."""
         with self.writer.connect() as connection:
             if not self.is_sqlite:  # one process migrates, the others wait
                 connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            else:
+                # SQLite alters a table by copying it, which foreign keys would
+                # refuse; they are checked once the migrations are done. (The
+                # pragma only works outside a transaction: set it on the driver.)
+                _driver(connection).execute("PRAGMA foreign_keys=OFF")
             try:
                 config = Config()
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
             finally:
                 if not self.is_sqlite:
                     connection.execute(
                         text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID}
                     )
                 connection.commit()
+                if self.is_sqlite:
+                    driver = _driver(connection)
+                    driver.execute("PRAGMA foreign_keys=ON")
+                    broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migrations broke foreign keys: {broken[:5]}")
 
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+
+
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under a SQLAlchemy one."""
+    return connection.connection.driver_connection
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:

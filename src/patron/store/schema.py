@@ -178,7 +178,6 @@ async_actions = Table(
     Column("type", String(60), nullable=False),
     Column("status", String(20), nullable=False, index=True),  # ENQUEUED … DONE / FAILED
     Column("operation_status", String(20)),  # SUCCESS / FAILED once done
-    Column("request", Json, nullable=False),  # the job's input, as accepted
     Column("request_id", String(ID), nullable=False),
     Column("total", Integer, nullable=False),
     Column("processed", Integer, nullable=False),
@@ -229,4 +228,15 @@ customer_activities = Table(
     Column("data", Json, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "customer_id", "created_at"),
+)
+
+# A job's input, apart from the job: the job's row is updated after every
+# chunk, and SQLite rewrites a whole row on update (a 10 MB input each time).
+# Deleted when the job finishes: nothing reads it afterwards, and customers
+# permanently deleted must not linger in old inputs.
+async_action_inputs = Table(
+    "async_action_inputs",
+    metadata,
+    Column("action_id", String(ID), ForeignKey("async_actions.id"), primary_key=True),
+    Column("request", Json, nullable=False),
 )

@@ -153,13 +153,17 @@ class SqlUnit(CustomerQueries, SegmentQueries, AsyncActionQueries):
         return owners
 
     def load_profiles(self, workspace_id: str, customer_ids: Collection[str]) -> list[Profile]:
+        # By id alone: with the workspace in the WHERE clause too, SQLite may
+        # pick a (workspace_id, …) index and scan every customer of the
+        # workspace instead of probing the primary key once per id.
         query = (
             select(customers)
-            .where(customers.c.workspace_id == workspace_id, customers.c.id.in_(customer_ids))
+            .where(customers.c.id.in_(customer_ids))
             .order_by(customers.c.id)
             .with_for_update()  # PostgreSQL: no lost updates between processes
         )
-        return [profile_from_row(row) for row in self.connection.execute(query).mappings()]
+        rows = self.connection.execute(query).mappings()
+        return [profile_from_row(row) for row in rows if row["workspace_id"] == workspace_id]
 
     def create_profiles(self, profiles: Sequence[Profile]) -> None:
         self.connection.execute(insert(customers), [profile_row(p) for p in profiles])
