@@ -49,10 +49,29 @@ Expr = ColumnElement[Any]
 _ZONED = "(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 
-def to_sql(node: Node, column: Expr, *, dialect: str, now: datetime) -> ColumnElement[bool]:
-    """``node`` as a WHERE clause over the JSON ``column`` (``now`` for ``within``)."""
+# Where a path's value lives: a JSON expression and the path inside it.
+Locate = Callable[[Path], tuple[Expr, Path]]
+
+
+def to_sql(
+    node: Node,
+    column: Expr | None,
+    *,
+    dialect: str,
+    now: datetime,
+    locate: Locate | None = None,
+) -> ColumnElement[bool]:
+    """``node`` as a WHERE clause over the JSON ``column`` (``now`` for ``within``).
+
+    ``locate`` instead maps each path to its own JSON expression (a record
+    spread over several columns, as a customer is).
+    """
     values: type[_Values] = _Postgres if dialect == "postgresql" else _Sqlite
-    return _Compiler(values, column, now).node(node)
+    if locate is None:
+        assert column is not None
+        whole = column
+        locate = lambda path: (whole, path)  # noqa: E731
+    return _Compiler(values, locate, now).node(node)
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
@@ -171,9 +190,9 @@ class _Postgres(_Values):
 
 
 class _Compiler:
-    def __init__(self, values: type[_Values], column: Expr, now: datetime) -> None:
+    def __init__(self, values: type[_Values], locate: Locate, now: datetime) -> None:
         self.values = values
-        self.column = column
+        self.locate = locate
         self.now = now
 
     def node(self, node: Node) -> ColumnElement[bool]:
@@ -187,7 +206,7 @@ class _Compiler:
         return not_(expression) if node.negated else expression
 
     def condition(self, condition: Condition) -> ColumnElement[bool]:
-        values = self.values(self.column, condition.path)
+        values = self.values(*self.locate(condition.path))
         op, operand = condition.op, condition.operand
         if op is Op.EXISTS:
             return func.coalesce(values.type(), "null") != "null"

@@ -1,4 +1,4 @@
-"""The compiled first-match function agrees with the evaluator, tree by tree."""
+"""The compiled first-match and all-matches functions agree with the evaluator, tree by tree."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patron.domain.criteria import compile_predicate, parse
-from patron.domain.criteria.first_match import compile_first_match
+from patron.domain.criteria.first_match import compile_all_matches, compile_first_match
 from tests.store.test_criteria_sql import NOW, criteria_lists, records
 
 
@@ -28,6 +28,18 @@ def test_first_match_agrees_with_the_evaluator(
     first_match = compile_first_match(trees)
     for record in records:
         assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=records, segment_criteria=st.lists(criteria_lists, max_size=5))
+def test_all_matches_agrees_with_the_evaluator(
+    records: list[dict[str, Any]], segment_criteria: list[list[Any]]
+) -> None:
+    trees = [parse(criteria) for criteria in segment_criteria]
+    all_matches = compile_all_matches(trees)
+    for record in records:
+        want = [i for i, tree in enumerate(trees) if compile_predicate(tree)(record, NOW)]
+        assert all_matches(record, NOW) == want, (record, segment_criteria)
 
 
 def test_paths_shared_across_trees_and_field_names_that_look_like_locals() -> None:

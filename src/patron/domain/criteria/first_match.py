@@ -1,4 +1,4 @@
-"""Many criteria trees compiled into one Python function: "which matches first?".
+"""Criteria trees compiled into one Python function: "which matches first?", "which match?".
 
 Classifying an event against a workspace's segments is the hot path of
 ingestion: with 100 segments, calling 100 closure-built predicates (each a
@@ -30,6 +30,8 @@ from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, NotOf, Op
 
 FirstMatch = Callable[[Mapping[str, Any], datetime], int]
 """``(record, now) -> index`` of the first matching tree, or -1."""
+AllMatches = Callable[[Mapping[str, Any], datetime], list[int]]
+"""``(record, now) -> indexes`` of every matching tree, in order."""
 
 _NUMBER = (int, float)
 _TEXT_OPS = frozenset({Op.BEGINS, Op.ENDS, Op.CONTAINS, Op.REGEX})
@@ -39,22 +41,36 @@ def compile_first_match(nodes: Sequence[Node]) -> FirstMatch:
     """One function testing ``nodes`` in order against a record."""
     builder = _Builder()
     tests = [builder.expression(node) for node in nodes]
-    lines = ["def first_match(record, now):"]
+    body = [f"if {test}:\n    return {index}" for index, test in enumerate(tests)]
+    return cast(FirstMatch, _function("first_match", builder, [*body, "return -1"]))
+
+
+def compile_all_matches(nodes: Sequence[Node]) -> AllMatches:
+    """One function listing which of ``nodes`` a record matches (customer segments)."""
+    builder = _Builder()
+    tests = [builder.expression(node) for node in nodes]
+    body = ["found = []"]
+    body += [f"if {test}:\n    found.append({index})" for index, test in enumerate(tests)]
+    return cast(AllMatches, _function("all_matches", builder, [*body, "return found"]))
+
+
+def _function(name: str, builder: _Builder, body: list[str]) -> Callable[..., Any]:
+    """``def name(record, now)``: the builder's lookups, then ``body``."""
+    lines = [f"def {name}(record, now):"]
     lines += [f"    {line}" for line in builder.lookups]
-    lines += [f"    if {test}:\n        return {index}" for index, test in enumerate(tests)]
-    lines.append("    return -1")
+    lines += [f"    {line}" for line in "\n".join(body).splitlines()]
     names = ", ".join(builder.names)
     source = "\n".join(
         [
             f"def make({names}):" if names else "def make():",
-            *(f"    {line}" for line in "\n".join(lines).splitlines()),
-            "    return first_match",
+            *(f"    {line}" for line in lines),
+            f"    return {name}",
         ]
     )
     namespace: dict[str, Any] = {}
     # The source holds only names the builder made; every value is a constant.
-    exec(compile(source, "<criteria first_match>", "exec"), {"__builtins__": {}}, namespace)
-    return cast(FirstMatch, namespace["make"](*builder.constants))
+    exec(compile(source, f"<criteria {name}>", "exec"), {"__builtins__": {}}, namespace)
+    return cast(Callable[..., Any], namespace["make"](*builder.constants))
 
 
 class _Builder:
