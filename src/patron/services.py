@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 from patron.domain import customer_import
 from patron.domain.async_actions import AsyncActionService
+from patron.domain.clock import utcnow
+from patron.domain.customer_segments import CustomerSegmentService, MembershipCache
 from patron.domain.customers import CustomerService
 from patron.domain.segment_groups import SegmentGroupService
 from patron.domain.segments import SegmentService
@@ -25,6 +28,7 @@ class Services:
     workspaces: WorkspaceService
     tracking: TrackingService
     customers: CustomerService
+    customer_segments: CustomerSegmentService
     segments: SegmentService
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService
@@ -45,19 +49,23 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         batch_limit=settings.commit_batch_limit,
         read_threads=4 if database.is_sqlite else 8,
     )
+    # Compiled customer segments, shared by every writer of profiles.
+    memberships = MembershipCache()
+    apply_rows = partial(customer_import.apply_customer_rows, memberships=memberships)
     return Services(
         store=store,
         workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
-        tracking=TrackingService(store),
-        customers=CustomerService(store),
+        tracking=TrackingService(store, memberships=memberships),
+        customers=CustomerService(store, memberships=memberships),
+        customer_segments=CustomerSegmentService(store, memberships, utcnow),
         segments=SegmentService(store),
         segment_groups=SegmentGroupService(store),
         async_actions=AsyncActionService(
             store,
             {
-                customer_import.CSV_IMPORT: customer_import.apply_customer_rows,
-                customer_import.BULK_UPDATE: customer_import.apply_customer_rows,
-                customer_import.METADATA_UPDATE: customer_import.apply_customer_rows,
+                customer_import.CSV_IMPORT: apply_rows,
+                customer_import.BULK_UPDATE: apply_rows,
+                customer_import.METADATA_UPDATE: apply_rows,
             },
         ),
     )

@@ -28,6 +28,7 @@ from typing import Any
 
 from patron.domain.activity import ActivityType, new_activity
 from patron.domain.async_actions import RowOutcome, RowStatus
+from patron.domain.customer_segments import MembershipCache
 from patron.domain.errors import Invalid, Problem
 from patron.domain.identity import IdentityResolver
 from patron.domain.ports import Unit
@@ -247,16 +248,28 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def apply_customer_rows(
-    unit: Unit, workspace_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    unit: Unit,
+    workspace_id: str,
+    rows: Sequence[dict[str, Any]],
+    now: datetime,
+    memberships: MembershipCache | None = None,
 ) -> list[RowOutcome]:
-    """Apply a chunk of rows in the open transaction; one outcome per row."""
+    """Apply a chunk of rows in the open transaction; one outcome per row.
+
+    With ``memberships``, the customers changed are re-evaluated against the
+    workspace's customer segments.
+    """
     resolver = IdentityResolver(unit, workspace_id, now)
     usable = [row for row in rows if "error" not in row]
     resolver.prefetch_users({row["source_id"] for row in usable if row.get("source_id")})
     resolver.preload([row["id"] for row in usable if row.get("id")])
     resolver.preload(resolver.owners.values())
     outcomes = [_apply(resolver, row) for row in rows]
+    membership = memberships.current(unit, workspace_id) if memberships else None
+    touched = resolver.touched() if membership else []
     resolver.flush()
+    if membership and touched:
+        membership.refresh(unit, touched, now)
     # customer.created needs no record: the activity list reads it from the customer.
     updated = [
         new_activity(

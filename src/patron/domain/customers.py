@@ -18,6 +18,7 @@ from patron.domain.activity import Activity, ActivityQuery, ActivityType, new_ac
 from patron.domain.async_actions import RowStatus
 from patron.domain.clock import utcnow
 from patron.domain.customer_import import apply_customer_rows
+from patron.domain.customer_segments import MembershipCache
 from patron.domain.errors import Conflict, Invalid, NotFound, Problem
 from patron.domain.ports import CustomerReader, IdentityKey, Store, Unit
 from patron.domain.profiles import IdentityKind, Profile
@@ -123,9 +124,16 @@ def validate_page(limit: int, page: int = 1) -> None:
 class CustomerService:
     """Customers for the CLI and the API surfaces."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        memberships: MembershipCache | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.memberships = memberships or MembershipCache()
 
     # -- reading ------------------------------------------------------------------
 
@@ -199,7 +207,7 @@ class CustomerService:
         now = self.clock()
 
         def work(unit: Unit) -> tuple[Profile, bool]:
-            (outcome,) = apply_customer_rows(unit, workspace_id, [row], now)
+            (outcome,) = apply_customer_rows(unit, workspace_id, [row], now, self.memberships)
             if outcome.status is RowStatus.FAILED:
                 assert outcome.error is not None
                 error = NotFound if outcome.error["code"] == "not_found" else Conflict
@@ -217,7 +225,9 @@ class CustomerService:
 
         def work(unit: Unit) -> Profile:
             profile = resolve_customer(unit, workspace_id, ref)
-            (outcome,) = apply_customer_rows(unit, workspace_id, [{**row, "id": profile.id}], now)
+            (outcome,) = apply_customer_rows(
+                unit, workspace_id, [{**row, "id": profile.id}], now, self.memberships
+            )
             if outcome.status is RowStatus.FAILED:
                 assert outcome.error is not None
                 raise Conflict(outcome.error["message"])
@@ -240,6 +250,10 @@ class CustomerService:
             unit.remove_identities(workspace_id, profile.id)
             profile.deleted_at = now
             unit.save_profiles([profile])
+            # It leaves every segment (auto-update ones record that it left).
+            self.memberships.current(unit, workspace_id).refresh(unit, [profile], now)
+            static = unit.segment_memberships(workspace_id, [profile.id]).get(profile.id, set())
+            unit.remove_segment_members(workspace_id, [(s, profile.id) for s in sorted(static)])
             data = {"customer": {"id": profile.id, "source_id": profile.external_id}}
             unit.add_activities(
                 [new_activity(workspace_id, profile.id, ActivityType.DELETED, data, now)]

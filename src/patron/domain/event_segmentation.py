@@ -66,8 +66,12 @@ class SegmentationCache:
     def __init__(self) -> None:
         self._compiled: dict[str, tuple[int, EventSegmentation]] = {}
 
-    def current(self, unit: SegmentUnit, workspace_id: str) -> EventSegmentation:
-        version = unit.segments_version(workspace_id)
+    def current(
+        self, unit: SegmentUnit, workspace_id: str, version: int | None = None
+    ) -> EventSegmentation:
+        """``version``: the workspace's segments version, if the caller has just read it."""
+        if version is None:
+            version = unit.segments_version(workspace_id)
         cached = self._compiled.get(workspace_id)
         if cached is None or cached[0] != version:
             # The list is read after the version: it is at least that new, so

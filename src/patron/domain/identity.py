@@ -225,6 +225,11 @@ class IdentityResolver:
     def add_event(self, event: EventRecord) -> None:
         self.events.append(event)
 
+    def touched(self) -> list[Profile]:
+        """The profiles created or changed since the last flush (call before flushing)."""
+        ids = sorted(self.created.keys() | self.dirty)
+        return [self.profiles[customer_id] for customer_id in ids]
+
     def flush(self) -> None:
         """Write everything buffered, in an order that keeps references valid."""
         unit, workspace_id, now = self.unit, self.workspace_id, self.now

@@ -15,7 +15,9 @@ from patron.domain.activity import Activity, ActivityQuery
 from patron.domain.async_actions import AsyncActionUnit
 from patron.domain.profiles import IdentityKind, Profile
 
-if TYPE_CHECKING:  # the customers module uses these ports: import its types only here
+if TYPE_CHECKING:  # these modules use the ports: import their types only here
+    from patron.domain.criteria.tree import Node
+    from patron.domain.customer_segments import CustomerSegment
     from patron.domain.customers import CustomerQuery
 
 T = TypeVar("T")
@@ -153,6 +155,49 @@ class CustomerUnit(Protocol):
         ...
 
 
+class CustomerSegmentUnit(Protocol):
+    """Storage of customer segments and their members."""
+
+    def add_customer_segment(self, segment: CustomerSegment) -> None: ...
+
+    def get_customer_segment(
+        self, workspace_id: str, segment_id: str
+    ) -> CustomerSegment | None: ...
+
+    def list_customer_segments(self, workspace_id: str) -> list[CustomerSegment]: ...
+
+    def delete_customer_segment(self, workspace_id: str, segment_id: str) -> bool:
+        """Delete the segment and its memberships; False if there was none."""
+        ...
+
+    def count_segment_members(self, segment_id: str) -> int: ...
+
+    def segment_memberships(
+        self, workspace_id: str, customer_ids: Collection[str]
+    ) -> dict[str, set[str]]:
+        """The ids of the segments each of these customers is in."""
+        ...
+
+    def add_segment_members(
+        self, workspace_id: str, pairs: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        """Add ``(segment_id, customer_id)`` memberships (existing ones are kept)."""
+        ...
+
+    def remove_segment_members(
+        self, workspace_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> None: ...
+
+    def backfill_segment(
+        self, segment: CustomerSegment, node: Node, now: datetime, *, record_entered: bool
+    ) -> int:
+        """Add every customer matching ``node`` in one set-based statement; return how many.
+
+        With ``record_entered``, also record customer.segment.entered for each.
+        """
+        ...
+
+
 class WorkspaceUnit(Protocol):
     """Storage of workspaces and their API keys."""
 
@@ -242,6 +287,7 @@ class Unit(
     TrackingUnit,
     CustomerReader,
     CustomerUnit,
+    CustomerSegmentUnit,
     WorkspaceUnit,
     SegmentUnit,
     AsyncActionUnit,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from patron.domain.clock import utcnow
+from patron.domain.customer_segments import Membership, MembershipCache
 from patron.domain.event_segmentation import (
     DEFAULT_STAMP,
     EventSegmentation,
@@ -15,7 +16,7 @@ from patron.domain.event_segmentation import (
 )
 from patron.domain.identity import IdentityResolver
 from patron.domain.messages import Message, MessageType
-from patron.domain.ports import EventRecord, Store, TrackingUnit, Unit
+from patron.domain.ports import EventRecord, Store, Unit
 
 __all__ = ["IngestResult", "TrackingService", "record_messages", "utcnow"]
 
@@ -27,11 +28,13 @@ class IngestResult:
 
 
 def record_messages(
-    unit: TrackingUnit,
+    unit: Unit,
     workspace_id: str,
     messages: Sequence[Message],
     now: datetime,
+    *,
     segmentation: EventSegmentation | None = None,
+    membership: Membership | None = None,
 ) -> list[bool]:
     """Store new messages, resolve their customers and apply their traits.
 
@@ -60,7 +63,10 @@ def record_messages(
             resolver.add_group(message.group_id, message.traits, customer_id)
         stamp = segmentation.classify(message.document, now) if segmentation else DEFAULT_STAMP
         resolver.add_event(_event_record(workspace_id, customer_id, message, stamp))
+    touched = resolver.touched() if membership else []
     resolver.flush()
+    if membership and touched:  # customer segments follow the profiles just changed
+        membership.refresh(unit, touched, now)
     return stored
 
 
@@ -91,10 +97,16 @@ Payload = tuple[str, Sequence[Message]]  # (workspace id, messages)
 class TrackingService:
     """Records tracking calls durably: returns only after the commit."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        memberships: MembershipCache | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.segmentations = SegmentationCache()
+        self.memberships = memberships or MembershipCache()
 
     async def ingest(self, *, workspace_id: str, messages: Sequence[Message]) -> IngestResult:
         """Record ``messages`` (already validated) for the workspace."""
@@ -108,12 +120,14 @@ class TrackingService:
     def _record(self, unit: Unit, payloads: list[Payload]) -> list[IngestResult]:
         # Concurrent requests of one workspace are recorded together, in order.
         workspace_id = payloads[0][0]
+        version = unit.segments_version(workspace_id)  # one read serves both caches
         stored = record_messages(
             unit,
             workspace_id,
             [m for _, messages in payloads for m in messages],
             self.clock(),
-            self.segmentations.current(unit, workspace_id),
+            segmentation=self.segmentations.current(unit, workspace_id, version),
+            membership=self.memberships.current(unit, workspace_id, version),
         )
         results = []
         start = 0

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Connection,
     and_,
     delete,
-    false,
     func,
     insert,
     or_,
@@ -31,6 +30,7 @@ from patron.store.schema import (
     events,
     group_members,
     identities,
+    segment_members,
 )
 
 _ORDER_COLUMNS = {
@@ -64,7 +64,10 @@ class CustomerQueries:
             if value is not None:
                 matching.append(column == value)
         if query.segment_id is not None:
-            matching.append(false())  # customer segments do not exist yet (issue 6)
+            members = select(segment_members.c.customer_id).where(
+                segment_members.c.segment_id == query.segment_id
+            )
+            matching.append(customers.c.id.in_(members))
         for column, before, after in (
             (customers.c.created_at, query.created_before, query.created_after),
             (customers.c.updated_at, query.updated_before, query.updated_after),
@@ -252,6 +255,9 @@ class CustomerQueries:
             ).rowcount,
             "memberships": execute(
                 delete(group_members).where(group_members.c.customer_id.in_(ids))
+            ).rowcount
+            + execute(
+                delete(segment_members).where(segment_members.c.customer_id.in_(ids))
             ).rowcount,
         }
         execute(delete(identities).where(identities.c.customer_id.in_(ids)))

@@ -63,7 +63,6 @@ customers = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index(None, "workspace_id", "external_id"),
-    Index(None, "workspace_id", "email"),
     Index(None, "workspace_id", "created_at"),
 )
 
@@ -210,9 +209,13 @@ async_action_results = Table(
 # is an index lookup on both databases.
 customers.append_column(Column("deleted_at", UTCDateTime()))
 customers.append_column(Column("city", Text))
+# Each equality filter's index ends in created_at, the default order: with it
+# SQLite finds a page of matches by the filter, not by walking every customer
+# in created_at order and testing each.
 Index(None, customers.c.workspace_id, customers.c.updated_at)
-Index(None, customers.c.workspace_id, customers.c.name)
-Index(None, customers.c.workspace_id, customers.c.city)
+Index(None, customers.c.workspace_id, customers.c.name, customers.c.created_at)
+Index(None, customers.c.workspace_id, customers.c.city, customers.c.created_at)
+Index(None, customers.c.workspace_id, customers.c.email, customers.c.created_at)
 
 # What happened to a customer that is not an event: updated and deleted
 # through the customers API, entered or left a segment. (``customer.created``
@@ -239,4 +242,29 @@ async_action_inputs = Table(
     metadata,
     Column("action_id", String(ID), ForeignKey("async_actions.id"), primary_key=True),
     Column("request", Json, nullable=False),
+)
+
+# -- customer segments (migration 0006) -----------------------------------------
+
+# Voucherify's segments: static lists, or filters kept up to date.
+customer_segments = Table(
+    "customer_segments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("filter", Json),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Who is in which segment now (no foreign keys: customers are erased apart).
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("segment_id", String(ID), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True, index=True),
+    Column("workspace_id", String(ID), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

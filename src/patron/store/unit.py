@@ -31,6 +31,7 @@ from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
 from patron.domain.profiles import IdentityKind, Profile
 from patron.store.async_action_queries import AsyncActionQueries
 from patron.store.customer_queries import CustomerQueries
+from patron.store.customer_segment_queries import CustomerSegmentQueries
 from patron.store.database import dumps
 from patron.store.profile_rows import PROFILE_UPDATE, profile_from_row, profile_row
 from patron.store.schema import (
@@ -41,6 +42,7 @@ from patron.store.schema import (
     events,
     group_members,
     identities,
+    segment_members,
     workspaces,
 )
 from patron.store.segment_queries import SegmentQueries
@@ -112,7 +114,7 @@ def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
     return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
 
 
-class SqlUnit(CustomerQueries, SegmentQueries, AsyncActionQueries):
+class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActionQueries):
     """Implements the domain's :class:`~patron.domain.ports.Unit` with SQLAlchemy Core."""
 
     def __init__(self, connection: Connection) -> None:
@@ -200,6 +202,10 @@ class SqlUnit(CustomerQueries, SegmentQueries, AsyncActionQueries):
                 .where(table.c.workspace_id == workspace_id, table.c.customer_id == source_id)
                 .values(customer_id=target_id)
             )
+        # The survivor's segments are re-evaluated; the merged profile is in none.
+        self.connection.execute(
+            delete(segment_members).where(segment_members.c.customer_id == source_id)
+        )
         memberships = select(
             group_members.c.workspace_id,
             group_members.c.group_id,

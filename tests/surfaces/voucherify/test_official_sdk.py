@@ -952,3 +952,59 @@ def test_an_identified_user_is_a_customer_with_traits_as_metadata(shop: Shop) ->
         if a.type == "customer.custom_event" and (a.data or {})["event"]["type"] == "track"
     ]
     assert names == ["Upgraded"]
+
+
+def test_segments_follow_their_filters_through_the_sdk(shop: Shop) -> None:
+    segments = voucherify.SegmentsApi(shop.customers.api_client)
+    gold = new_customer(shop, source_id="gold-1", metadata={"tier": "gold"})
+    new_customer(shop, source_id="plain-1")
+
+    created = segments.create_segment(
+        voucherify.SegmentsCreateRequestBody(
+            name="Gold",
+            type="auto-update",
+            filter={"junction": "and", "metadata.tier": {"conditions": {"$is": ["gold"]}}},
+        )
+    )
+    assert (created.type, created.object, created.initial_sync_status) == (
+        "auto-update",
+        "segment",
+        "DONE",
+    )
+    static = segments.create_segment(
+        voucherify.SegmentsCreateRequestBody(name="Picked", type="static", customers=["plain-1"])
+    )
+    fetched = segments.get_segment(created.id)
+    assert (fetched.name, fetched.filter) == ("Gold", created.filter)
+
+    in_gold = shop.customers.list_customers(segment_id=created.id)
+    assert [c.source_id for c in in_gold.customers or []] == ["gold-1"]
+    mine = shop.customers.list_customer_segments(gold.id)
+    assert [(s.id, s.name, s.object) for s in mine.data or []] == [(created.id, "Gold", "segment")]
+    # A customer Patron does not know would be in no filter segment here.
+    assert shop.customers.list_customer_segments("stranger").total == 0
+
+    # A tracked trait change moves the customer in, with the activity record.
+    response = httpx.post(
+        f"{shop.url}/v1/identify",
+        auth=(shop.write_key, ""),
+        json={"userId": "plain-1", "traits": {"tier": "gold"}},
+    )
+    assert response.status_code == 200, response.text
+    in_gold = shop.customers.list_customers(segment_id=created.id, order="source_id")
+    assert [c.source_id for c in in_gold.customers or []] == ["gold-1", "plain-1"]
+    activity = shop.customers.list_customer_activity("plain-1", type="customer.segment.entered")
+    assert [a.data["segment"]["id"] for a in activity.data or []] == [created.id]
+
+    listed = httpx.get(f"{shop.url}/v1/segments", headers=shop.headers).json()
+    assert [s["id"] for s in listed["data"]] == [created.id, static.id]
+    bad = httpx.post(
+        f"{shop.url}/v1/segments",
+        headers=shop.headers,
+        json={"name": "Bad", "type": "auto-update", "filter": {"colour": {"conditions": {}}}},
+    )
+    raw_error(bad, 400, "invalid_payload")
+    segments.delete_segment(created.id)
+    with pytest.raises(NotFoundException) as missing:
+        segments.get_segment(created.id)
+    assert error_body(missing.value, 404, "not_found")["resource_type"] == "segment"

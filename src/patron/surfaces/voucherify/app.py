@@ -22,7 +22,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from patron.domain import customer_import
 from patron.domain.customer_import import CUSTOMER_PROPERTIES, customer_row
 from patron.domain.customers import validate_page
-from patron.domain.errors import Invalid, NotFound, PatronError, TooLarge
+from patron.domain.errors import Invalid, NotFound, PatronError, Problem, TooLarge
 from patron.services import Services
 from patron.surfaces.body import parse_json_object, read_body
 from patron.surfaces.voucherify import wire
@@ -49,8 +49,11 @@ def voucherify_errors(
         try:
             return await handler(*args, **kwargs)
         except NotFound as error:
-            kind = "async_action" if "async-actions" in request.url.path else "customer"
-            ref = request.path_params.get("customer_id") or request.path_params.get("action_id")
+            path = request.url.path
+            kind = "async_action" if "async-actions" in path else "customer"
+            kind = "segment" if path.startswith("/v1/segments") else kind
+            params = request.path_params
+            ref = params.get("customer_id") or params.get("action_id") or params.get("segment_id")
             return error_response(error, resource=(kind, ref) if ref else None)
         except PatronError as error:
             return error_response(error, query=request.method == "GET")
@@ -243,12 +246,57 @@ async def list_customer_redeemables(request: Request, customer_id: str) -> Respo
 @router.get("/customers/{customer_id}/segments")
 @voucherify_errors
 async def list_customer_segments(request: Request, customer_id: str) -> Response:
-    """The customer segments a customer is in (for an unknown id: would qualify for).
+    """The segments a customer is in; for an unknown id, those it would qualify for."""
+    services, workspace_id = await _open(request)
+    found = await services.customer_segments.of_customer(workspace_id=workspace_id, ref=customer_id)
+    data = [{"id": s.id, "name": s.name, "object": "segment"} for s in found]
+    return JSONResponse({"object": "list", "data_ref": "data", "data": data, "total": len(data)})
 
-    Customer segments do not exist yet (issue 6), so the list is empty.
-    """
-    await _open(request)
-    return JSONResponse({"object": "list", "data_ref": "data", "data": [], "total": 0})
+
+# -- segments ----------------------------------------------------------------------
+
+
+@router.post("/segments")
+@voucherify_errors
+async def create_segment(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    body = parse_json_object(await read_body(request, limit=MAX_CUSTOMER))
+    unknown = sorted(set(body) - {"name", "type", "filter", "customers"})
+    if unknown:
+        raise Invalid.of([Problem("is not a segment property", key) for key in unknown])
+    segment, _ = await services.customer_segments.create(
+        workspace_id=workspace_id,
+        name=body.get("name"),
+        type_=body.get("type"),
+        filter_=body.get("filter"),
+        customers=body.get("customers"),
+    )
+    return JSONResponse(wire.segment_json(segment))
+
+
+@router.get("/segments")
+@voucherify_errors
+async def list_segments(request: Request) -> Response:
+    services, workspace_id = await _open(request)
+    found = await services.customer_segments.list(workspace_id=workspace_id)
+    data = [wire.segment_json(segment) for segment in found]
+    return JSONResponse({"object": "list", "data_ref": "data", "data": data, "total": len(data)})
+
+
+@router.get("/segments/{segment_id}")
+@voucherify_errors
+async def get_segment(request: Request, segment_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    segment = await services.customer_segments.get(workspace_id=workspace_id, segment_id=segment_id)
+    return JSONResponse(wire.segment_json(segment))
+
+
+@router.delete("/segments/{segment_id}")
+@voucherify_errors
+async def delete_segment(request: Request, segment_id: str) -> Response:
+    services, workspace_id = await _open(request)
+    await services.customer_segments.delete(workspace_id=workspace_id, segment_id=segment_id)
+    return Response(status_code=204)
 
 
 # -- async actions -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from patron.domain.activity import ACTIONS, EFFECTS, Activity, ActivityQuery
 from patron.domain.async_actions import AsyncAction, RowResult, RowStatus
+from patron.domain.customer_segments import CustomerSegment
 from patron.domain.customers import CustomerOrder, CustomerQuery, DeletionReport
 from patron.domain.errors import Invalid, Problem
 from patron.domain.profiles import Profile
@@ -91,6 +92,19 @@ def _address(address: Mapping[str, Any] | None) -> dict[str, str | None] | None:
         value = address.get(part, address.get(segment_name) if segment_name else None)
         parts[part] = value if isinstance(value, str) else None
     return parts
+
+
+def segment_json(segment: CustomerSegment) -> dict[str, Any]:
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "created_at": moment(segment.created_at),
+        "updated_at": moment(segment.updated_at),
+        "type": segment.type.value,
+        "filter": segment.filter,
+        "object": "segment",
+        "initial_sync_status": "DONE",  # the backfill commits with the segment
+    }
 
 
 def deletion_json(report: DeletionReport) -> dict[str, Any]:

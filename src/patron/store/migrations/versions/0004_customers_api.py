@@ -27,10 +27,14 @@ def upgrade() -> None:
         else "json_extract(address, '$.city')"
     )
     op.execute(f"UPDATE customers SET city = {city} WHERE address IS NOT NULL")
-    for column in ("updated_at", "name", "city"):
-        op.create_index(
-            f"ix_customers_workspace_id_{column}", "customers", ["workspace_id", column]
-        )
+    op.create_index(
+        "ix_customers_workspace_id_updated_at", "customers", ["workspace_id", "updated_at"]
+    )
+    # An equality filter's index ends in created_at, the default order (see schema.py).
+    op.drop_index("ix_customers_workspace_id_email", "customers")
+    for column in ("name", "city", "email"):
+        index = f"ix_customers_workspace_id_{column}_created_at"
+        op.create_index(index, "customers", ["workspace_id", column, "created_at"])
     op.create_table(
         "customer_activities",
         sa.Column("id", sa.String(40)),
@@ -56,8 +60,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_customer_activities_customer_id_created_at", "customer_activities")
     op.drop_table("customer_activities")
-    for column in ("updated_at", "name", "city"):
-        op.drop_index(f"ix_customers_workspace_id_{column}", "customers")
+    for column in ("name", "city", "email"):
+        op.drop_index(f"ix_customers_workspace_id_{column}_created_at", "customers")
+    op.create_index("ix_customers_workspace_id_email", "customers", ["workspace_id", "email"])
+    op.drop_index("ix_customers_workspace_id_updated_at", "customers")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("city")
         batch.drop_column("deleted_at")

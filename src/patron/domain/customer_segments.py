@@ -1,0 +1,443 @@
+"""Customer segments: sets of customers, static or following a filter.
+
+Voucherify's three kinds: a **static** segment is an explicit list of
+customers; an **auto-update** segment holds the customers whose profile
+matches its filter and records ``customer.segment.entered``/``left`` as they
+come and go; a **passive** one follows its filter without those records.
+
+A filter is Voucherify's syntax, translated once into the shared criteria
+tree, over a customer's *profile document* (:func:`profile_document`)::
+
+    {"junction": "and",
+     "metadata.tier": {"conditions": {"$is": ["gold"]}},
+     "address.city": {"conditions": {"$in": ["Paris", "Rome"]}, "junction": "or"}}
+
+Membership is kept live: creating a segment fills it with one set-based SQL
+statement (the store's backfill); every later change of a profile — through
+the customers API, a bulk job or the tracking API — re-evaluates that
+customer against the workspace's compiled segments, in Python, in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from patron.domain.activity import Activity, ActivityType, new_activity
+from patron.domain.criteria.dates import parse_date
+from patron.domain.criteria.first_match import compile_all_matches
+from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, Op
+from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.profiles import Profile
+
+if TYPE_CHECKING:
+    from patron.domain.ports import Store, Unit
+
+MAX_STATIC_MEMBERS = 20_000  # Voucherify's bound for a static segment
+MAX_NAME = 200
+MAX_CONDITIONS = 100
+
+
+class SegmentType(StrEnum):
+    STATIC = "static"
+    AUTO_UPDATE = "auto-update"
+    PASSIVE = "passive"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSegment:
+    id: str
+    workspace_id: str
+    name: str
+    type: SegmentType
+    filter: dict[str, Any] | None  # as the client sent it (None: static)
+    created_at: datetime
+    updated_at: datetime
+
+    def criteria(self) -> Node | None:
+        return None if self.filter is None else criteria_from_filter(self.filter)
+
+
+# -- the profile document and filters ------------------------------------------------
+
+# Fields a filter may name; ``metadata.…`` and ``address.…`` name parts of those.
+PROFILE_FIELDS = frozenset(
+    {"id", "source_id", "name", "email", "phone", "birthdate", "description"}
+)
+ADDRESS_FIELDS = ("city", "state", "line_1", "line_2", "country", "postal_code")
+_SEGMENT_ADDRESS_NAMES = {"line_1": "street", "postal_code": "postalCode"}
+
+
+def profile_document(profile: Profile) -> dict[str, Any]:
+    """The record filters are evaluated against (the store builds the same one in SQL)."""
+    address = profile.address or {}
+    return {
+        "id": profile.id,
+        "source_id": profile.external_id,
+        "name": profile.name,
+        "email": profile.email,
+        "phone": profile.phone,
+        "birthdate": profile.birthdate,
+        "description": profile.description,
+        "address": {part: address_part(address, part) for part in ADDRESS_FIELDS},
+        "metadata": profile.attributes,
+    }
+
+
+def address_part(address: Mapping[str, Any], part: str) -> Any:
+    """A Voucherify address part, read from either spelling Patron may hold."""
+    value = address.get(part)
+    if value is None and part in _SEGMENT_ADDRESS_NAMES:
+        value = address.get(_SEGMENT_ADDRESS_NAMES[part])
+    return value
+
+
+# Voucherify operator -> (criteria operator, negated, how many values it takes).
+_OPERATORS: dict[str, tuple[Op, bool, str]] = {
+    "$is": (Op.EQUALS, False, "one"),
+    "$is_not": (Op.EQUALS, True, "one"),
+    "$in": (Op.IN, False, "many"),
+    "$not_in": (Op.IN, True, "many"),
+    "$has_value": (Op.EXISTS, False, "none"),
+    "$is_unknown": (Op.EXISTS, True, "none"),
+    "$starts_with": (Op.BEGINS, False, "text"),
+    "$ends_with": (Op.ENDS, False, "text"),
+    "$contains": (Op.CONTAINS, False, "text"),
+    "$not_contain": (Op.CONTAINS, True, "text"),
+    "$more_than": (Op.GT, False, "number"),
+    "$more_than_equal": (Op.GTE, False, "number"),
+    "$less_than": (Op.LT, False, "number"),
+    "$less_than_equal": (Op.LTE, False, "number"),
+    "$after": (Op.AFTER, False, "date"),
+    "$before": (Op.BEFORE, False, "date"),
+}
+_JUNCTIONS: dict[str, type[AllOf] | type[AnyOf]] = {"and": AllOf, "or": AnyOf}
+
+
+def criteria_from_filter(document: Any) -> Node:
+    """Voucherify's segment filter as a criteria tree, or Invalid naming every problem."""
+    problems: list[Problem] = []
+    if not isinstance(document, dict) or not document:
+        raise Invalid.of([Problem("must be an object of field conditions", "filter")])
+    junction = _junction(document.get("junction", "and"), "filter.junction", problems)
+    parts: list[Node] = []
+    for field, spec in document.items():
+        if field == "junction":
+            continue
+        where = f"filter.{field}"
+        path = _path(field, where, problems)
+        if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
+            problems.append(Problem('must be {"conditions": {"$operator": [values]}}', where))
+            continue
+        inner = _junction(spec.get("junction", "and"), f"{where}.junction", problems)
+        conditions = [
+            _condition(path, operator, values, f"{where}.conditions.{operator}", problems)
+            for operator, values in spec["conditions"].items()
+        ]
+        if not conditions:
+            problems.append(Problem("names no condition", where))
+        parts.append(inner(tuple(c for c in conditions if c is not None)))
+    if sum(1 for _ in _conditions(parts)) > MAX_CONDITIONS:
+        problems.append(Problem(f"has more than {MAX_CONDITIONS} conditions", "filter"))
+    if not parts and not problems:
+        problems.append(Problem("names no field", "filter"))
+    if problems:
+        raise Invalid.of(problems)
+    return junction(tuple(parts))
+
+
+def _conditions(nodes: Iterable[Node]) -> Iterable[Condition]:
+    for node in nodes:
+        if isinstance(node, Condition):
+            yield node
+        elif isinstance(node, AllOf | AnyOf):
+            yield from _conditions(node.items)
+
+
+def _junction(value: Any, where: str, problems: list[Problem]) -> type[AllOf] | type[AnyOf]:
+    if isinstance(value, str) and value.lower() in _JUNCTIONS:
+        return _JUNCTIONS[value.lower()]
+    problems.append(Problem('must be "and" or "or"', where))
+    return AllOf
+
+
+def _path(field: str, where: str, problems: list[Problem]) -> tuple[str, ...]:
+    head, _, rest = field.partition(".")
+    if head in PROFILE_FIELDS and not rest:
+        return (head,)
+    if head == "address" and rest in ADDRESS_FIELDS:
+        return ("address", rest)
+    if head == "metadata" and rest and all(rest.split(".")) and rest.count(".") < 6:
+        return ("metadata", *rest.split("."))
+    problems.append(
+        Problem(
+            "is not a field segments can use: id, source_id, name, email, phone, birthdate,"
+            " description, address.<part> or metadata.<key>",
+            where,
+        )
+    )
+    return ("",)
+
+
+def _condition(
+    path: tuple[str, ...], operator: str, values: Any, where: str, problems: list[Problem]
+) -> Condition | None:
+    known = _OPERATORS.get(operator)
+    if known is None:
+        problems.append(Problem(f"is not an operator Patron supports: {_supported()}", where))
+        return None
+    op, negated, arity = known
+    listed = values if isinstance(values, list) else [values]
+    if arity == "none":
+        return Condition(path, op, None, negated)
+    if not listed or len(listed) > 1000:
+        problems.append(Problem("needs 1 to 1,000 values", where))
+        return None
+    if not all(isinstance(v, str | int | float | bool) for v in listed):
+        problems.append(Problem("values must be strings, numbers or booleans", where))
+        return None
+    if arity == "many" or (arity == "one" and len(listed) > 1):
+        operand = tuple(float(v) if _is_number(v) else v for v in listed)
+        return Condition(path, Op.IN, operand, negated)
+    value = listed[0]
+    if arity == "number":
+        if not _is_number(value):
+            problems.append(Problem("needs a number", where))
+            return None
+        return Condition(path, op, float(value), negated)
+    if arity == "date":
+        moment = parse_date(value) if isinstance(value, str) else None
+        if moment is None:
+            problems.append(Problem("needs an ISO 8601 date or date-time", where))
+            return None
+        return Condition(path, op, moment, negated)
+    if arity == "text" and not isinstance(value, str):
+        problems.append(Problem("needs a string", where))
+        return None
+    return Condition(path, op, float(value) if _is_number(value) else value, negated)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _supported() -> str:
+    return ", ".join(_OPERATORS)
+
+
+# -- live membership -----------------------------------------------------------------
+
+
+class Membership:
+    """A workspace's filter segments, compiled once into one function; re-evaluates customers."""
+
+    def __init__(self, segments: Iterable[CustomerSegment]) -> None:
+        compiled = [(s, node) for s in segments if (node := s.criteria()) is not None]
+        self.segments = [segment for segment, _ in compiled]
+        self._matches = compile_all_matches([node for _, node in compiled])
+
+    def __bool__(self) -> bool:
+        return bool(self.segments)
+
+    def matching(self, profile: Profile, now: datetime) -> set[str]:
+        """The ids of the filter segments the profile matches."""
+        if not self.segments:
+            return set()
+        found = self._matches(profile_document(profile), now)
+        return {self.segments[index].id for index in found}
+
+    def refresh(self, unit: Unit, profiles: Sequence[Profile], now: datetime) -> None:
+        """Bring these customers' memberships in line with their profiles."""
+        if not self.segments or not profiles:
+            return
+        workspace_id = profiles[0].workspace_id
+        by_id = {segment.id: segment for segment in self.segments}
+        current = unit.segment_memberships(workspace_id, [p.id for p in profiles])
+        joins: list[tuple[str, str]] = []
+        leaves: list[tuple[str, str]] = []
+        activities: list[Activity] = []
+        for profile in profiles:
+            live = profile.deleted_at is None and profile.merged_into is None
+            wanted = self.matching(profile, now) if live else set()
+            had = current.get(profile.id, set()) & by_id.keys()
+            for segment_id in sorted(wanted - had):
+                joins.append((segment_id, profile.id))
+                activities.extend(
+                    _moved(by_id[segment_id], profile, ActivityType.SEGMENT_ENTERED, now)
+                )
+            for segment_id in sorted(had - wanted):
+                leaves.append((segment_id, profile.id))
+                activities.extend(
+                    _moved(by_id[segment_id], profile, ActivityType.SEGMENT_LEFT, now)
+                )
+        if joins:
+            unit.add_segment_members(workspace_id, joins, now)
+        if leaves:
+            unit.remove_segment_members(workspace_id, leaves)
+        if activities:
+            unit.add_activities(activities)
+
+
+def _moved(
+    segment: CustomerSegment, profile: Profile, kind: ActivityType, now: datetime
+) -> list[Activity]:
+    if segment.type is not SegmentType.AUTO_UPDATE:
+        return []
+    data = {
+        "customer": {"id": profile.id, "source_id": profile.external_id},
+        "segment": {"id": segment.id, "name": segment.name},
+    }
+    return [new_activity(profile.workspace_id, profile.id, kind, data, now)]
+
+
+class MembershipCache:
+    """Each workspace's compiled segments, recompiled when its segments change.
+
+    Keyed on the installation's segments version (bumped by every change to
+    event or customer segments), read in the caller's transaction.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[int, Membership]] = {}
+
+    def current(self, unit: Unit, workspace_id: str, version: int | None = None) -> Membership:
+        if version is None:
+            version = unit.segments_version(workspace_id)
+        cached = self._compiled.get(workspace_id)
+        if cached is None or cached[0] != version:
+            found = unit.list_customer_segments(workspace_id)
+            cached = (version, Membership(s for s in found if s.type is not SegmentType.STATIC))
+            self._compiled[workspace_id] = cached
+        return cached[1]
+
+
+# -- the service ---------------------------------------------------------------------
+
+
+class CustomerSegmentService:
+    """Creates, reads and deletes customer segments; lists a customer's segments."""
+
+    def __init__(self, store: Store, cache: MembershipCache, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.cache = cache
+        self.clock = clock
+
+    async def create(
+        self,
+        *,
+        workspace_id: str,
+        name: Any,
+        type_: Any,
+        filter_: Any = None,
+        customers: Any = None,
+    ) -> tuple[CustomerSegment, int]:
+        """Create a segment and fill it; return it with how many customers it holds."""
+        segment = _validated(
+            workspace_id,
+            name=name,
+            type_=type_,
+            filter_=filter_,
+            customers=customers,
+            now=self.clock(),
+        )
+        now = segment.created_at
+
+        def work(unit: Unit) -> tuple[CustomerSegment, int]:
+            from patron.domain.customers import resolve_customer
+            from patron.ids import new_id
+
+            stored = CustomerSegment(
+                new_id("seg"), workspace_id, segment.name, segment.type, segment.filter, now, now
+            )
+            unit.add_customer_segment(stored)
+            unit.bump_segments_version(workspace_id)
+            if stored.type is SegmentType.STATIC:
+                ids = sorted({resolve_customer(unit, workspace_id, ref).id for ref in customers})
+                unit.add_segment_members(workspace_id, [(stored.id, c) for c in ids], now)
+                return stored, len(ids)
+            node = stored.criteria()
+            assert node is not None
+            entered = stored.type is SegmentType.AUTO_UPDATE
+            return stored, unit.backfill_segment(stored, node, now, record_entered=entered)
+
+        return await self.store.write(work)
+
+    async def get(self, *, workspace_id: str, segment_id: str) -> CustomerSegment:
+        def work(unit: Unit) -> CustomerSegment:
+            found = unit.get_customer_segment(workspace_id, segment_id)
+            if found is None:
+                raise NotFound(f"no segment {segment_id!r}")
+            return found
+
+        return await self.store.read(work)
+
+    async def delete(self, *, workspace_id: str, segment_id: str) -> None:
+        def work(unit: Unit) -> None:
+            if not unit.delete_customer_segment(workspace_id, segment_id):
+                raise NotFound(f"no segment {segment_id!r}")
+            unit.bump_segments_version(workspace_id)
+
+        await self.store.write(work)
+
+    async def of_customer(self, *, workspace_id: str, ref: str) -> list[CustomerSegment]:
+        """A customer's segments; for a customer Patron does not know, those a new
+        customer with this source_id (and nothing else) would qualify for."""
+        now = self.clock()
+
+        def work(unit: Unit) -> list[CustomerSegment]:
+            from patron.domain.customers import resolve_customer
+
+            segments = {s.id: s for s in unit.list_customer_segments(workspace_id)}
+            try:
+                profile = resolve_customer(unit, workspace_id, ref)
+            except NotFound:
+                stranger = Profile(ref, workspace_id, ref, now, now)
+                ids = Membership(segments.values()).matching(stranger, now)
+            else:
+                ids = unit.segment_memberships(workspace_id, [profile.id]).get(profile.id, set())
+            return [segments[i] for i in sorted(ids) if i in segments]
+
+        return await self.store.read(work)
+
+    # Last: inside the class, ``list`` names this method from here on.
+    async def list(self, *, workspace_id: str) -> list[CustomerSegment]:
+        """The workspace's customer segments, oldest first."""
+        return await self.store.read(lambda unit: unit.list_customer_segments(workspace_id))
+
+
+def _validated(
+    workspace_id: str, *, name: Any, type_: Any, filter_: Any, customers: Any, now: datetime
+) -> CustomerSegment:
+    problems: list[Problem] = []
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME:
+        problems.append(Problem(f"must be a string of 1 to {MAX_NAME} characters", "name"))
+    try:
+        kind = SegmentType(type_)
+    except ValueError:
+        problems.append(Problem("must be static, auto-update or passive", "type"))
+        kind = SegmentType.STATIC
+    if kind is SegmentType.STATIC and not problems:
+        if filter_ is not None:
+            problems.append(Problem("a static segment lists customers; it has no filter", "filter"))
+        if not isinstance(customers, list) or not all(isinstance(c, str) and c for c in customers):
+            problems.append(Problem("must be a list of customer ids or source_ids", "customers"))
+        elif len(customers) > MAX_STATIC_MEMBERS:
+            problems.append(
+                Problem(f"a static segment holds at most {MAX_STATIC_MEMBERS:,}", "customers")
+            )
+    elif not problems:
+        if customers is not None:
+            problems.append(Problem(f"an {kind} segment follows its filter", "customers"))
+        try:
+            criteria_from_filter(filter_)
+        except Invalid as error:
+            problems.extend(error.problems)
+    if problems:
+        raise Invalid.of(problems)
+    assert isinstance(name, str)
+    stored_filter = None if kind is SegmentType.STATIC else filter_
+    return CustomerSegment("", workspace_id, name.strip(), kind, stored_filter, now, now)

@@ -1,0 +1,218 @@
+"""Customer segments in SQL: storage, members and the set-based backfill (a ``SqlUnit`` mixin)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, and_, delete, func, insert, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from patron.domain.activity import ActivityType
+from patron.domain.criteria.tree import Node, Path
+from patron.domain.customer_segments import CustomerSegment, SegmentType
+from patron.store.criteria_sql import Expr, to_sql
+from patron.store.schema import customer_activities, customer_segments, customers, segment_members
+
+# The profile document's fields that are columns of their own.
+_COLUMNS = {
+    "id": customers.c.id,
+    "source_id": customers.c.external_id,
+    "name": customers.c.name,
+    "email": customers.c.email,
+    "phone": customers.c.phone,
+    "birthdate": customers.c.birthdate,
+    "description": customers.c.description,
+}
+# Voucherify address parts that a Segment address trait spells differently.
+_ADDRESS_SYNONYMS = {"line_1": "street", "postal_code": "postalCode"}
+
+
+class CustomerSegmentQueries:
+    """Implements :class:`~patron.domain.ports.CustomerSegmentUnit`."""
+
+    connection: Connection
+    is_postgres: bool
+
+    def add_customer_segment(self, segment: CustomerSegment) -> None:
+        self.connection.execute(
+            insert(customer_segments).values(
+                id=segment.id,
+                workspace_id=segment.workspace_id,
+                name=segment.name,
+                type=segment.type.value,
+                filter=segment.filter,
+                created_at=segment.created_at,
+                updated_at=segment.updated_at,
+            )
+        )
+
+    def get_customer_segment(self, workspace_id: str, segment_id: str) -> CustomerSegment | None:
+        query = select(customer_segments).where(
+            customer_segments.c.workspace_id == workspace_id,
+            customer_segments.c.id == segment_id,
+        )
+        row = self.connection.execute(query).mappings().first()
+        return None if row is None else _segment(row)
+
+    def list_customer_segments(self, workspace_id: str) -> list[CustomerSegment]:
+        query = (
+            select(customer_segments)
+            .where(customer_segments.c.workspace_id == workspace_id)
+            .order_by(customer_segments.c.created_at, customer_segments.c.id)
+        )
+        return [_segment(row) for row in self.connection.execute(query).mappings()]
+
+    def delete_customer_segment(self, workspace_id: str, segment_id: str) -> bool:
+        deleted = self.connection.execute(
+            delete(customer_segments).where(
+                customer_segments.c.workspace_id == workspace_id,
+                customer_segments.c.id == segment_id,
+            )
+        ).rowcount
+        self.connection.execute(
+            delete(segment_members).where(segment_members.c.segment_id == segment_id)
+        )
+        return bool(deleted)
+
+    def count_segment_members(self, segment_id: str) -> int:
+        query = select(func.count()).where(segment_members.c.segment_id == segment_id)
+        return int(self.connection.scalar(query) or 0)
+
+    # -- members --------------------------------------------------------------------
+
+    def segment_memberships(
+        self, workspace_id: str, customer_ids: Collection[str]
+    ) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        ids = list(customer_ids)
+        for start in range(0, len(ids), 500):
+            query = select(segment_members.c.customer_id, segment_members.c.segment_id).where(
+                segment_members.c.customer_id.in_(ids[start : start + 500])
+            )
+            for customer_id, segment_id in self.connection.execute(query):
+                found.setdefault(customer_id, set()).add(segment_id)
+        return found
+
+    def add_segment_members(
+        self, workspace_id: str, pairs: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        if not pairs:
+            return
+        dialect = postgresql if self.is_postgres else sqlite
+        self.connection.execute(
+            dialect.insert(segment_members).on_conflict_do_nothing(),
+            [
+                {
+                    "segment_id": segment_id,
+                    "customer_id": customer_id,
+                    "workspace_id": workspace_id,
+                    "created_at": now,
+                }
+                for segment_id, customer_id in pairs
+            ],
+        )
+
+    def remove_segment_members(self, workspace_id: str, pairs: Sequence[tuple[str, str]]) -> None:
+        for start in range(0, len(pairs), 500):
+            chunk = pairs[start : start + 500]
+            self.connection.execute(
+                delete(segment_members).where(
+                    tuple_(segment_members.c.segment_id, segment_members.c.customer_id).in_(chunk)
+                )
+            )
+
+    def backfill_segment(
+        self, segment: CustomerSegment, node: Node, now: datetime, *, record_entered: bool
+    ) -> int:
+        """Fill the segment with every matching customer: ONE INSERT … SELECT."""
+        matching = to_sql(
+            node,
+            None,
+            dialect="postgresql" if self.is_postgres else "sqlite",
+            now=now,
+            locate=self._locate,
+        )
+        members = select(
+            literal(segment.id),
+            customers.c.id,
+            customers.c.workspace_id,
+            literal(now, customers.c.created_at.type),
+        ).where(
+            customers.c.workspace_id == segment.workspace_id,
+            customers.c.merged_into.is_(None),
+            customers.c.deleted_at.is_(None),
+            matching,
+        )
+        columns = ["segment_id", "customer_id", "workspace_id", "created_at"]
+        self.connection.execute(insert(segment_members).from_select(columns, members))
+        added = self.count_segment_members(segment.id)  # (rowcount is -1 on some drivers)
+        if record_entered and added:
+            self._record_entered(segment, now)
+        return added
+
+    def _record_entered(self, segment: CustomerSegment, now: datetime) -> None:
+        """customer.segment.entered for every member a backfill added, in the same statement."""
+        build = func.jsonb_build_object if self.is_postgres else func.json_object
+        data = build(
+            "customer",
+            build("id", customers.c.id, "source_id", customers.c.external_id),
+            "segment",
+            build("id", segment.id, "name", segment.name),
+        )
+        # 40 characters: "act_", the customer's 26, and 10 of the segment's random part.
+        activity_id = literal("act_") + func.substr(customers.c.id, 6) + literal(segment.id[-10:])
+        entered = (
+            select(
+                activity_id,
+                customers.c.workspace_id,
+                customers.c.id,
+                literal(ActivityType.SEGMENT_ENTERED.value),
+                data,
+                literal(now, customers.c.created_at.type),
+            )
+            .select_from(customers)
+            .join(
+                segment_members,
+                and_(
+                    segment_members.c.customer_id == customers.c.id,
+                    segment_members.c.segment_id == segment.id,
+                ),
+            )
+        )
+        columns = ["id", "workspace_id", "customer_id", "type", "data", "created_at"]
+        self.connection.execute(insert(customer_activities).from_select(columns, entered))
+
+    def _locate(self, path: Path) -> tuple[Expr, Path]:
+        """Where a profile document's path lives in the customers table."""
+        build = func.jsonb_build_object if self.is_postgres else func.json_object
+        head = path[0]
+        if head == "metadata":
+            return customers.c.attributes, path[1:]
+        if head == "address":
+            part = path[1]
+            value = self._json_value(customers.c.address, part)
+            if part in _ADDRESS_SYNONYMS:
+                value = func.coalesce(
+                    value, self._json_value(customers.c.address, _ADDRESS_SYNONYMS[part])
+                )
+            return build("v", value), ("v",)
+        return build("v", _COLUMNS[head]), ("v",)
+
+    def _json_value(self, column: Any, key: str) -> Expr:
+        if self.is_postgres:
+            return cast(Expr, column.op("->")(key))
+        return func.json_extract(column, f'$."{key}"')
+
+
+def _segment(row: Any) -> CustomerSegment:
+    return CustomerSegment(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        name=row["name"],
+        type=SegmentType(row["type"]),
+        filter=row["filter"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,225 @@
+"""Customer segments: Voucherify filters, the SQL backfill, live membership and its records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from patron.domain.activity import ActivityQuery, ActivityType
+from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Op
+from patron.domain.customer_import import customer_row, rows_from_bulk_update
+from patron.domain.customer_segments import (
+    MAX_STATIC_MEMBERS,
+    Membership,
+    criteria_from_filter,
+)
+from patron.domain.customers import CustomerQuery
+from patron.domain.errors import Invalid, NotFound
+from patron.domain.messages import MessageType, build_message
+from patron.domain.tracking import utcnow
+from patron.services import Services
+from tests.conftest import make_workspace
+
+pytestmark = pytest.mark.anyio
+
+GOLD_IN_PARIS = {
+    "junction": "and",
+    "metadata.tier": {"conditions": {"$is": ["gold"]}},
+    "address.city": {"conditions": {"$in": ["Paris", "Lyon"]}},
+}
+
+
+def row(**item: Any) -> dict[str, Any]:
+    found, problems = customer_row(item)
+    assert not problems, problems
+    return found
+
+
+async def upsert(services: Services, workspace_id: str, **item: Any) -> str:
+    profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row(**item))
+    return profile.id
+
+
+async def identify(services: Services, workspace_id: str, user_id: str, **traits: Any) -> None:
+    document = {"type": "identify", "userId": user_id, "traits": traits}
+    message, problems = build_message(MessageType.IDENTIFY, document, received_at=utcnow())
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=workspace_id, messages=[message])
+
+
+async def members(services: Services, workspace_id: str, segment_id: str) -> set[str]:
+    query = CustomerQuery(segment_id=segment_id, limit=100)
+    page = await services.customers.list(workspace_id=workspace_id, query=query)
+    return {profile.external_id or profile.id for profile in page.customers}
+
+
+def test_voucherify_filters_translate_into_the_criteria_tree() -> None:
+    node = criteria_from_filter(
+        {
+            "junction": "or",
+            "email": {"conditions": {"$ends_with": ["@acme.com"], "$is_not": ["x@acme.com"]}},
+            "metadata.visits": {"conditions": {"$more_than": [3]}, "junction": "and"},
+        }
+    )
+    assert node == AnyOf(
+        (
+            AllOf(
+                (
+                    Condition(("email",), Op.ENDS, "@acme.com"),
+                    Condition(("email",), Op.EQUALS, "x@acme.com", negated=True),
+                )
+            ),
+            AllOf((Condition(("metadata", "visits"), Op.GT, 3.0),)),
+        )
+    )
+    with pytest.raises(Invalid) as refused:
+        criteria_from_filter(
+            {
+                "junction": "xor",
+                "colour": {"conditions": {"$is": ["red"]}},
+                "name": {"conditions": {"$sounds_like": ["x"]}},
+                "metadata.n": {"conditions": {"$more_than": ["ten"]}},
+                "email": "ada@example.com",
+            }
+        )
+    fields = {problem.field for problem in refused.value.problems}
+    assert fields == {
+        "filter.junction",
+        "filter.colour",
+        "filter.name.conditions.$sounds_like",
+        "filter.metadata.n.conditions.$more_than",
+        "filter.email",
+    }
+
+
+async def test_a_new_segment_is_filled_in_sql_as_python_would(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    people = {
+        "a": {"metadata": {"tier": "gold"}, "address": {"city": "Paris"}},
+        "b": {"metadata": {"tier": "gold"}, "address": {"city": "Rome"}},
+        "c": {"metadata": {"tier": "silver"}, "address": {"city": "Lyon"}},
+        "d": {"metadata": {"tier": "gold"}},
+        "e": {"metadata": {"tier": ["gold"]}, "address": {"city": "Paris"}},
+    }
+    for source_id, item in people.items():
+        await upsert(services, ws, source_id=source_id, **item)
+    # A Segment address trait counts too, and a deleted customer does not.
+    await identify(services, ws, "f", tier="gold", address={"city": "Lyon"})
+    await upsert(services, ws, source_id="g", metadata={"tier": "gold"}, address={"city": "Paris"})
+    await services.customers.delete(workspace_id=ws, ref="g")
+
+    segment, count = await services.customer_segments.create(
+        workspace_id=ws, name="Gold in France", type_="auto-update", filter_=GOLD_IN_PARIS
+    )
+
+    assert count == 2
+    assert await members(services, ws, segment.id) == {"a", "f"}
+    # The Python evaluator agrees with the SQL backfill on every customer.
+    membership = Membership([segment])
+    for ref in ("a", "b", "c", "d", "e", "f"):
+        profile = await services.customers.profile(workspace_id=ws, ref=ref)
+        assert bool(membership.matching(profile, utcnow())) == (ref in {"a", "f"})
+    history = await services.customers.activity(workspace_id=ws, ref="a", query=ActivityQuery())
+    entered = [a for a in history.activities if a.type == ActivityType.SEGMENT_ENTERED]
+    assert [a.data["segment"]["id"] for a in entered] == [segment.id]
+
+
+async def test_membership_follows_every_way_a_profile_changes(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    auto, _ = await services.customer_segments.create(
+        workspace_id=ws, name="Gold", type_="auto-update", filter_=GOLD_IN_PARIS
+    )
+    passive, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="Parisians",
+        type_="passive",
+        filter_={"address.city": {"conditions": {"$is": ["Paris"]}}},
+    )
+
+    await identify(services, ws, "t", tier="gold", address={"city": "Paris"})  # tracking API
+    await upsert(services, ws, source_id="api", metadata={"tier": "gold"}, address={"city": "Lyon"})
+    rows = rows_from_bulk_update(
+        [{"source_id": "bulk", "metadata": {"tier": "gold"}, "address": {"city": "Paris"}}]
+    )
+    await services.async_actions.submit(workspace_id=ws, type_="CUSTOMERS_BULK_UPDATE", rows=rows)
+    await services.async_actions.run_pending()
+    assert await members(services, ws, auto.id) == {"t", "api", "bulk"}
+    assert await members(services, ws, passive.id) == {"t", "bulk"}
+
+    await identify(services, ws, "t", tier="silver")
+    await services.customers.update(workspace_id=ws, ref="api", row=row(address={"city": "Rome"}))
+    await services.customers.delete(workspace_id=ws, ref="bulk")
+    assert await members(services, ws, auto.id) == set()
+    assert await members(services, ws, passive.id) == {"t"}
+
+    history = await services.customers.activity(
+        workspace_id=ws, ref="t", query=ActivityQuery(descending=False)
+    )
+    moves = [
+        (a.type, a.data["segment"]["name"])
+        for a in history.activities
+        if a.type in (ActivityType.SEGMENT_ENTERED, ActivityType.SEGMENT_LEFT)
+    ]
+    # Passive segments keep no such records.
+    assert moves == [(ActivityType.SEGMENT_ENTERED, "Gold"), (ActivityType.SEGMENT_LEFT, "Gold")]
+
+
+async def test_static_segments_and_a_customers_segments(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    first = await upsert(services, ws, source_id="one", metadata={"tier": "gold"})
+    await upsert(services, ws, source_id="two")
+    static, count = await services.customer_segments.create(
+        workspace_id=ws, name="VIP", type_="static", customers=[first, "two", "one"]
+    )
+    assert count == 2
+    gold, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="Gold",
+        type_="auto-update",
+        filter_={"metadata.tier": {"conditions": {"$is": ["gold"]}}},
+    )
+    # A static segment does not follow profiles.
+    await services.customers.update(workspace_id=ws, ref="two", row=row(metadata={"tier": "x"}))
+    assert await members(services, ws, static.id) == {"one", "two"}
+
+    mine = await services.customer_segments.of_customer(workspace_id=ws, ref="one")
+    assert [s.name for s in mine] == ["VIP", "Gold"]
+    # For an id Patron does not know: the filter segments a new customer would be in.
+    assert await services.customer_segments.of_customer(workspace_id=ws, ref="ghost") == []
+    anyone, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="No email",
+        type_="passive",
+        filter_={"email": {"conditions": {"$is_unknown": []}}},
+    )
+    ghost = await services.customer_segments.of_customer(workspace_id=ws, ref="ghost")
+    assert [s.id for s in ghost] == [anyone.id]
+
+    await services.customer_segments.delete(workspace_id=ws, segment_id=gold.id)
+    with pytest.raises(NotFound):
+        await services.customer_segments.get(workspace_id=ws, segment_id=gold.id)
+    assert await members(services, ws, gold.id) == set()
+    report = await services.customers.erase(workspace_id=ws, ref="one")
+    assert report.memberships == 2  # VIP and "No email"
+
+
+async def test_bad_segments_are_refused(services: Services) -> None:
+    workspace = await make_workspace(services)
+    create = services.customer_segments.create
+    for kwargs in (
+        {"name": "", "type_": "static", "customers": []},
+        {"name": "x", "type_": "dynamic", "filter_": GOLD_IN_PARIS},
+        {"name": "x", "type_": "static", "filter_": GOLD_IN_PARIS},
+        {"name": "x", "type_": "static", "customers": ["a"] * (MAX_STATIC_MEMBERS + 1)},
+        {"name": "x", "type_": "auto-update", "filter_": {}},
+        {"name": "x", "type_": "passive", "filter_": GOLD_IN_PARIS, "customers": ["a"]},
+    ):
+        with pytest.raises(Invalid):
+            await create(workspace_id=workspace.id, **kwargs)
+    with pytest.raises(NotFound):
+        await create(workspace_id=workspace.id, name="x", type_="static", customers=["nobody"])
+    assert await services.customer_segments.list(workspace_id=workspace.id) == []
