@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> PatronApp:
             )
         api.state.services = services
         services.async_actions.start()  # accepted bulk jobs, those a restart left too
+        services.segment_sweeper.start()  # segments whose time windows move
         try:
             yield
         finally:

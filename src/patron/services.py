@@ -9,7 +9,11 @@ from functools import partial
 from patron.domain import customer_import
 from patron.domain.async_actions import AsyncActionService
 from patron.domain.clock import utcnow
-from patron.domain.customer_segments import CustomerSegmentService, MembershipCache
+from patron.domain.customer_segments import (
+    CustomerSegmentService,
+    MembershipCache,
+    SegmentSweeper,
+)
 from patron.domain.customers import CustomerService
 from patron.domain.segment_groups import SegmentGroupService
 from patron.domain.segments import SegmentService
@@ -29,12 +33,14 @@ class Services:
     tracking: TrackingService
     customers: CustomerService
     customer_segments: CustomerSegmentService
+    segment_sweeper: SegmentSweeper
     segments: SegmentService
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService
 
     async def close(self) -> None:
         await self.async_actions.stop()
+        await self.segment_sweeper.stop()
         await self.store.close()
 
 
@@ -58,6 +64,9 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         tracking=TrackingService(store, memberships=memberships),
         customers=CustomerService(store, memberships=memberships),
         customer_segments=CustomerSegmentService(store, memberships, utcnow),
+        segment_sweeper=SegmentSweeper(
+            store, memberships, utcnow, interval=settings.segment_sweep_seconds
+        ),
         segments=SegmentService(store),
         segment_groups=SegmentGroupService(store),
         async_actions=AsyncActionService(

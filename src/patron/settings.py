@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a process trusts an API key it has already checked.",
     )
+    segment_sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often customer segments with time windows are re-evaluated.",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from patron.domain.customer_import import customer_row, rows_from_bulk_update
 from patron.domain.customer_segments import (
     MAX_STATIC_MEMBERS,
     Membership,
+    SegmentSweeper,
     criteria_from_filter,
+    parse_filter,
 )
 from patron.domain.customers import CustomerQuery
 from patron.domain.errors import Invalid, NotFound
@@ -223,3 +226,129 @@ async def test_bad_segments_are_refused(services: Services) -> None:
     with pytest.raises(NotFound):
         await create(workspace_id=workspace.id, name="x", type_="static", customers=["nobody"])
     assert await services.customer_segments.list(workspace_id=workspace.id) == []
+
+
+# -- behaviour ---------------------------------------------------------------------
+
+ORDERS_3_IN_30 = {
+    "events.Order Completed": {
+        "conditions": {"$more_than_equal": [3]},
+        "days": 30,
+        "properties": {"total": {"conditions": {"$more_than": [50]}}},
+    }
+}
+
+
+async def track(
+    services: Services, workspace_id: str, user_id: str, event: str, days_ago: float, **props: Any
+) -> None:
+    moment = utcnow() - timedelta(days=days_ago)
+    document = {
+        "type": "track",
+        "userId": user_id,
+        "event": event,
+        "properties": props,
+        "timestamp": moment.isoformat(),
+    }
+    message, problems = build_message(MessageType.TRACK, document, received_at=utcnow())
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=workspace_id, messages=[message])
+
+
+def test_behavioural_conditions_parse_and_refuse() -> None:
+    rule = parse_filter({"metadata.tier": {"conditions": {"$is": ["gold"]}}, **ORDERS_3_IN_30})
+    (behaviour,) = rule.behaviours
+    assert (behaviour.name, behaviour.op, behaviour.count, behaviour.days) == (
+        "Order Completed",
+        Op.GTE,
+        3,
+        30,
+    )
+    assert behaviour.where == AllOf((AllOf((Condition(("properties", "total"), Op.GT, 50.0),)),))
+    assert [behaviour.holds(n) for n in (2, 3, 4)] == [False, True, True]
+    with pytest.raises(Invalid) as refused:
+        parse_filter(
+            {
+                "junction": "or",
+                "email": {"conditions": {"$has_value": []}},
+                "events.A": {"conditions": {"$more_than": [-1]}, "days": 0, "when": "now"},
+                "events.": {"conditions": {"$is": [0]}},
+            }
+        )
+    assert {p.field for p in refused.value.problems} == {
+        "filter.junction",
+        "filter.events.A.when",
+        "filter.events.A.conditions",
+        "filter.events.A.days",
+        "filter.events.",
+    }
+
+
+async def test_behaviour_backfill_and_live_membership_agree_at_the_edges(
+    services: Services,
+) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    # three: exactly 3 big orders inside the window; two: 2 big + 1 small;
+    # old: 3 big orders, one just outside the window; idle: none at all.
+    for days_ago in (1, 10, 29.9):
+        await track(services, ws, "three", "Order Completed", days_ago, total=60)
+    for days_ago, total in ((1, 60), (2, 70), (3, 10)):
+        await track(services, ws, "two", "Order Completed", days_ago, total=total)
+    for days_ago in (1, 2, 30.1):
+        await track(services, ws, "old", "Order Completed", days_ago, total=99)
+    await upsert(services, ws, source_id="idle")
+
+    big, _ = await services.customer_segments.create(
+        workspace_id=ws, name="Big spenders", type_="auto-update", filter_=ORDERS_3_IN_30
+    )
+    quiet, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="No orders this month",
+        type_="passive",
+        filter_={"events.Order Completed": {"conditions": {"$is": [0]}, "days": 30}},
+    )
+    assert await members(services, ws, big.id) == {"three"}
+    assert await members(services, ws, quiet.id) == {"idle"}
+
+    # A new event re-evaluates its customer at once, in both directions.
+    await track(services, ws, "two", "Order Completed", 0, total=51)
+    await track(services, ws, "idle", "Order Completed", 0, total=5)
+    assert await members(services, ws, big.id) == {"three", "two"}
+    assert await members(services, ws, quiet.id) == set()
+    history = await services.customers.activity(
+        workspace_id=ws,
+        ref="two",
+        query=ActivityQuery(types=frozenset({"customer.segment.entered"})),
+    )
+    assert [a.data["segment"]["name"] for a in history.activities] == ["Big spenders"]
+
+
+async def test_the_sweep_moves_customers_out_as_time_passes(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    for days_ago in (5, 20, 25):
+        await track(services, ws, "fading", "Order Completed", days_ago, total=60)
+    for days_ago in (1, 2, 3):
+        await track(services, ws, "steady", "Order Completed", days_ago, total=60)
+    big, _ = await services.customer_segments.create(
+        workspace_id=ws, name="Big spenders", type_="auto-update", filter_=ORDERS_3_IN_30
+    )
+    assert await members(services, ws, big.id) == {"fading", "steady"}
+
+    clock = {"now": utcnow()}
+    sweeper = SegmentSweeper(
+        services.store, services.tracking.memberships, lambda: clock["now"], interval=3600
+    )
+    assert await sweeper.sweep() == 0  # nothing has left any window yet
+    clock["now"] += timedelta(days=6)  # the 25-day-old order is now 31 days old
+    # Only the customer whose event crossed the window's edge is looked at.
+    assert await sweeper.sweep() == 1
+    assert await members(services, ws, big.id) == {"steady"}
+    history = await services.customers.activity(
+        workspace_id=ws,
+        ref="fading",
+        query=ActivityQuery(types=frozenset({"customer.segment.left"})),
+    )
+    assert len(history.activities) == 1
+    assert await sweeper.sweep() == 0  # that slice of time is done

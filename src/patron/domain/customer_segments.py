@@ -21,10 +21,14 @@ transaction.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from patron.domain.activity import Activity, ActivityType, new_activity
@@ -35,7 +39,9 @@ from patron.domain.errors import Invalid, NotFound, Problem
 from patron.domain.profiles import Profile
 
 if TYPE_CHECKING:
-    from patron.domain.ports import Store, Unit
+    from patron.domain.ports import EventRecord, Store, Unit
+
+log = logging.getLogger(__name__)
 
 MAX_STATIC_MEMBERS = 20_000  # Voucherify's bound for a static segment
 MAX_NAME = 200
@@ -58,8 +64,17 @@ class CustomerSegment:
     created_at: datetime
     updated_at: datetime
 
-    def criteria(self) -> Node | None:
-        return None if self.filter is None else criteria_from_filter(self.filter)
+    swept_at: datetime | None = None  # the time sweep's last run over this segment
+
+    def rule(self) -> SegmentRule | None:
+        return None if self.filter is None else parse_filter(self.filter)
+
+    @property
+    def window_days(self) -> int | None:
+        """The longest time window of its behavioural conditions (None: no window)."""
+        rule = self.rule()
+        days = [b.days for b in rule.behaviours if b.days] if rule else []
+        return max(days) if days else None
 
 
 # -- the profile document and filters ------------------------------------------------
@@ -118,36 +133,174 @@ _OPERATORS: dict[str, tuple[Op, bool, str]] = {
 _JUNCTIONS: dict[str, type[AllOf] | type[AnyOf]] = {"and": AllOf, "or": AnyOf}
 
 
+MAX_DAYS = 3650
+_COUNT_OPERATORS = {
+    "$is": Op.EQUALS,
+    "$more_than": Op.GT,
+    "$more_than_equal": Op.GTE,
+    "$less_than": Op.LT,
+    "$less_than_equal": Op.LTE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """ "Did the track event ``name`` (with ``where`` true of it) ``op count`` times in the
+    last ``days`` days (ever, when None)": ``events.<name>`` in a filter."""
+
+    name: str
+    op: Op
+    count: int
+    days: int | None = None
+    where: Node | None = None  # over the event document: paths start with "properties"
+
+    def holds(self, count: int) -> bool:
+        limit = self.count
+        return {
+            Op.EQUALS: count == limit,
+            Op.GT: count > limit,
+            Op.GTE: count >= limit,
+            Op.LT: count < limit,
+            Op.LTE: count <= limit,
+        }[self.op]
+
+    def since(self, now: datetime) -> datetime | None:
+        return None if self.days is None else now - timedelta(days=self.days)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRule:
+    """A filter: conditions on the profile, and behavioural ones, all of which must hold."""
+
+    profile: Node
+    behaviours: tuple[Behaviour, ...] = ()
+
+
 def criteria_from_filter(document: Any) -> Node:
-    """Voucherify's segment filter as a criteria tree, or Invalid naming every problem."""
+    """The profile part of a filter (which must have no behavioural conditions)."""
+    rule = parse_filter(document)
+    if rule.behaviours:
+        raise Invalid("this filter has behavioural conditions")
+    return rule.profile
+
+
+def parse_filter(document: Any) -> SegmentRule:
+    """Voucherify's segment filter as a rule, or Invalid naming every problem."""
     problems: list[Problem] = []
     if not isinstance(document, dict) or not document:
         raise Invalid.of([Problem("must be an object of field conditions", "filter")])
     junction = _junction(document.get("junction", "and"), "filter.junction", problems)
     parts: list[Node] = []
+    behaviours: list[Behaviour] = []
     for field, spec in document.items():
         if field == "junction":
             continue
         where = f"filter.{field}"
-        path = _path(field, where, problems)
-        if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
-            problems.append(Problem('must be {"conditions": {"$operator": [values]}}', where))
+        if field.startswith("events."):
+            behaviour = _behaviour(field.removeprefix("events."), spec, where, problems)
+            if behaviour is not None:
+                behaviours.append(behaviour)
             continue
-        inner = _junction(spec.get("junction", "and"), f"{where}.junction", problems)
-        conditions = [
-            _condition(path, operator, values, f"{where}.conditions.{operator}", problems)
-            for operator, values in spec["conditions"].items()
-        ]
-        if not conditions:
-            problems.append(Problem("names no condition", where))
-        parts.append(inner(tuple(c for c in conditions if c is not None)))
-    if sum(1 for _ in _conditions(parts)) > MAX_CONDITIONS:
+        node = _field(_path(field, where, problems), spec, where, problems)
+        if node is not None:
+            parts.append(node)
+    fields = [field for field in document if field != "junction"]
+    behavioural = any(field.startswith("events.") for field in fields)
+    if behavioural and junction is AnyOf and len(fields) > 1:
+        problems.append(
+            Problem('combines behavioural conditions with "and" only', "filter.junction")
+        )
+    counted = sum(1 for _ in _conditions(parts)) + len(behaviours)
+    if counted > MAX_CONDITIONS:
         problems.append(Problem(f"has more than {MAX_CONDITIONS} conditions", "filter"))
-    if not parts and not problems:
+    if not parts and not behaviours and not problems:
         problems.append(Problem("names no field", "filter"))
     if problems:
         raise Invalid.of(problems)
-    return junction(tuple(parts))
+    profile = junction(tuple(parts)) if parts else AllOf(())
+    return SegmentRule(profile, tuple(behaviours))
+
+
+def _field(path: tuple[str, ...], spec: Any, where: str, problems: list[Problem]) -> Node | None:
+    """One field's ``{"conditions": {…}, "junction": …}`` as a node."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
+        problems.append(Problem('must be {"conditions": {"$operator": [values]}}', where))
+        return None
+    inner = _junction(spec.get("junction", "and"), f"{where}.junction", problems)
+    conditions = [
+        _condition(path, operator, values, f"{where}.conditions.{operator}", problems)
+        for operator, values in spec["conditions"].items()
+    ]
+    if not conditions:
+        problems.append(Problem("names no condition", where))
+    return inner(tuple(c for c in conditions if c is not None))
+
+
+def _behaviour(name: str, spec: Any, where: str, problems: list[Problem]) -> Behaviour | None:
+    if not name or len(name) > MAX_NAME:
+        problems.append(Problem(f"needs an event name of 1 to {MAX_NAME} characters", where))
+        return None
+    if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
+        problems.append(Problem('must be {"conditions": {"$more_than_equal": [n]}, …}', where))
+        return None
+    found = len(problems)
+    problems.extend(
+        Problem("is not a behavioural condition property", f"{where}.{key}")
+        for key in sorted(set(spec) - {"conditions", "days", "properties"})
+    )
+    counted = _count_condition(spec["conditions"], f"{where}.conditions", problems)
+    days = spec.get("days")
+    if days is not None and not (_is_whole(days) and 1 <= days <= MAX_DAYS):
+        problems.append(
+            Problem(f"must be a whole number of days, 1 to {MAX_DAYS}", where + ".days")
+        )
+    properties = spec.get("properties")
+    where_node = None
+    if properties is not None:
+        where_node = _properties(properties, f"{where}.properties", problems)
+    if len(problems) > found or counted is None:
+        return None
+    return Behaviour(name, counted[0], counted[1], days, where_node)
+
+
+def _count_condition(
+    conditions: dict[str, Any], where: str, problems: list[Problem]
+) -> tuple[Op, int] | None:
+    """``{"$more_than_equal": [3]}``: the comparison and the number of times."""
+    operator = next(iter(conditions), "")
+    values = conditions.get(operator)
+    count = values[0] if isinstance(values, list) and len(values) == 1 else values
+    if len(conditions) != 1 or operator not in _COUNT_OPERATORS:
+        problems.append(Problem(f"needs one of {', '.join(_COUNT_OPERATORS)}", where))
+        return None
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        problems.append(Problem("needs a whole number of times, 0 or more", where))
+        return None
+    return _COUNT_OPERATORS[operator], count
+
+
+def _properties(properties: Any, where: str, problems: list[Problem]) -> Node | None:
+    """Conditions on the counted events' properties, in the filter's own syntax."""
+    if not isinstance(properties, dict) or not properties:
+        problems.append(Problem("must be an object of property conditions", where))
+        return None
+    junction = _junction(properties.get("junction", "and"), f"{where}.junction", problems)
+    nodes = []
+    for key, key_spec in properties.items():
+        if key == "junction":
+            continue
+        keys = tuple(key.split("."))
+        if not all(keys) or len(keys) > 6:
+            problems.append(Problem("is not a property path", f"{where}.{key}"))
+            continue
+        node = _field(("properties", *keys), key_spec, f"{where}.{key}", problems)
+        if node is not None:
+            nodes.append(node)
+    return junction(tuple(nodes))
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _conditions(nodes: Iterable[Node]) -> Iterable[Condition]:
@@ -232,48 +385,91 @@ def _supported() -> str:
 # -- live membership -----------------------------------------------------------------
 
 
+# How many of a behaviour's events each customer has: (behaviour, customer ids) -> counts.
+Counts = Callable[[Behaviour, Sequence[str]], Mapping[str, int]]
+
+
+def _no_events(_behaviour: Behaviour, _customer_ids: Sequence[str]) -> Mapping[str, int]:
+    return {}
+
+
 class Membership:
     """A workspace's filter segments, compiled once into one function; re-evaluates customers."""
 
     def __init__(self, segments: Iterable[CustomerSegment]) -> None:
-        compiled = [(s, node) for s in segments if (node := s.criteria()) is not None]
-        self.segments = [segment for segment, _ in compiled]
-        self._matches = compile_all_matches([node for _, node in compiled])
+        ruled = [(s, rule) for s in segments if (rule := s.rule()) is not None]
+        self.segments = [segment for segment, _ in ruled]
+        self.rules = [rule for _, rule in ruled]
+        self._matches = compile_all_matches([rule.profile for rule in self.rules])
+        # Track events that can change a membership by being recorded.
+        self.event_names = frozenset(b.name for rule in self.rules for b in rule.behaviours)
 
     def __bool__(self) -> bool:
         return bool(self.segments)
 
-    def matching(self, profile: Profile, now: datetime) -> set[str]:
+    def matching(self, profile: Profile, now: datetime, counts: Counts = _no_events) -> set[str]:
         """The ids of the filter segments the profile matches."""
+        return self._matching([profile], now, counts)[profile.id]
+
+    def _matching(
+        self, profiles: Sequence[Profile], now: datetime, counts: Counts
+    ) -> dict[str, set[str]]:
         if not self.segments:
+            return {profile.id: set() for profile in profiles}
+        # The profile conditions first, in Python; then, only for the customers
+        # and segments still in question, one count query per behaviour.
+        candidates = {p.id: self._matches(profile_document(p), now) for p in profiles}
+        asked: dict[Behaviour, set[str]] = {}
+        for customer_id, indexes in candidates.items():
+            for index in indexes:
+                for behaviour in self.rules[index].behaviours:
+                    asked.setdefault(behaviour, set()).add(customer_id)
+        counted = {b: counts(b, sorted(ids)) for b, ids in asked.items()}
+        return {
+            customer_id: {
+                self.segments[index].id
+                for index in indexes
+                if all(
+                    b.holds(counted[b].get(customer_id, 0)) for b in self.rules[index].behaviours
+                )
+            }
+            for customer_id, indexes in candidates.items()
+        }
+
+    def acting_customers(self, events: Iterable[EventRecord]) -> set[str]:
+        """The customers of these events whose behaviour some segment counts."""
+        names = self.event_names
+        if not names:
             return set()
-        found = self._matches(profile_document(profile), now)
-        return {self.segments[index].id for index in found}
+        return {e.customer_id for e in events if e.type == "track" and e.name in names}
 
     def refresh(self, unit: Unit, profiles: Sequence[Profile], now: datetime) -> None:
-        """Bring these customers' memberships in line with their profiles."""
+        """Bring these customers' memberships in line with their profiles and behaviour."""
         if not self.segments or not profiles:
             return
         workspace_id = profiles[0].workspace_id
         by_id = {segment.id: segment for segment in self.segments}
+
+        def counts(behaviour: Behaviour, customer_ids: Sequence[str]) -> Mapping[str, int]:
+            return unit.count_events(workspace_id, customer_ids, behaviour, now)
+
+        live = [p for p in profiles if p.deleted_at is None and p.merged_into is None]
+        wanted = self._matching(live, now, counts)
         current = unit.segment_memberships(workspace_id, [p.id for p in profiles])
         joins: list[tuple[str, str]] = []
         leaves: list[tuple[str, str]] = []
         activities: list[Activity] = []
         for profile in profiles:
-            live = profile.deleted_at is None and profile.merged_into is None
-            wanted = self.matching(profile, now) if live else set()
+            want = wanted.get(profile.id, set())
             had = current.get(profile.id, set()) & by_id.keys()
-            for segment_id in sorted(wanted - had):
+            for segment_id in sorted(want - had):
                 joins.append((segment_id, profile.id))
-                activities.extend(
-                    _moved(by_id[segment_id], profile, ActivityType.SEGMENT_ENTERED, now)
-                )
-            for segment_id in sorted(had - wanted):
+                entered = ActivityType.SEGMENT_ENTERED
+                activities.extend(_moved(by_id[segment_id], profile, entered, now))
+            for segment_id in sorted(had - want):
                 leaves.append((segment_id, profile.id))
-                activities.extend(
-                    _moved(by_id[segment_id], profile, ActivityType.SEGMENT_LEFT, now)
-                )
+                left = ActivityType.SEGMENT_LEFT
+                activities.extend(_moved(by_id[segment_id], profile, left, now))
         if joins:
             unit.add_segment_members(workspace_id, joins, now)
         if leaves:
@@ -359,10 +555,10 @@ class CustomerSegmentService:
                 ids = sorted({resolve_customer(unit, workspace_id, ref).id for ref in customers})
                 unit.add_segment_members(workspace_id, [(stored.id, c) for c in ids], now)
                 return stored, len(ids)
-            node = stored.criteria()
-            assert node is not None
+            rule = stored.rule()
+            assert rule is not None
             entered = stored.type is SegmentType.AUTO_UPDATE
-            return stored, unit.backfill_segment(stored, node, now, record_entered=entered)
+            return stored, unit.backfill_segment(stored, rule, now, record_entered=entered)
 
         return await self.store.write(work)
 
@@ -409,6 +605,88 @@ class CustomerSegmentService:
         return await self.store.read(lambda unit: unit.list_customer_segments(workspace_id))
 
 
+class SegmentSweeper:
+    """Keeps segments with time windows correct as time passes, without rescanning.
+
+    Only the passage of time changes "N times in the last D days" for a
+    customer with no new events: an event leaves the window when its
+    timestamp passes ``now - D``. So each sweep re-evaluates, per segment,
+    only the customers with a counted event whose timestamp crossed the
+    window's edge since the previous sweep — the events between the two
+    edges, found through the events index. A segment's sweep mark moves in
+    the same transaction as its changes (``claim_sweep``), so any number of
+    processes can sweep: each window slice is done once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        memberships: MembershipCache,
+        clock: Callable[[], datetime],
+        *,
+        interval: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.memberships = memberships
+        self.clock = clock
+        self.interval = interval
+        self._runner: asyncio.Task[None] | None = None
+
+    async def sweep(self) -> int:
+        """One sweep over every windowed segment; returns how many customers it re-evaluated."""
+        segments = await self.store.read(lambda unit: unit.windowed_segments())
+        total = 0
+        for segment in segments:
+            now = self.clock()
+            total += await self.store.write(partial(self._sweep_one, segment=segment, now=now))
+        return total
+
+    def _sweep_one(self, unit: Unit, *, segment: CustomerSegment, now: datetime) -> int:
+        previous = segment.swept_at
+        if not unit.claim_sweep(segment.id, previous, now):
+            return 0  # another process swept it
+        rule = segment.rule()
+        if rule is None:
+            return 0
+        start_mark = previous or segment.created_at
+        candidates: set[str] = set()
+        for behaviour in rule.behaviours:
+            if behaviour.days is None:
+                continue
+            window = timedelta(days=behaviour.days)
+            found = unit.customers_with_events(
+                segment.workspace_id, behaviour.name, start_mark - window, now - window
+            )
+            candidates.update(found)
+        if not candidates:
+            return 0
+        profiles = unit.load_profiles(segment.workspace_id, sorted(candidates))
+        membership = self.memberships.current(unit, segment.workspace_id)
+        membership.refresh(unit, profiles, now)
+        return len(profiles)
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="patron-segment-sweep")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away, say: the next sweep catches up
+                log.exception("segment sweep failed; retrying at the next one")
+
+
 def _validated(
     workspace_id: str, *, name: Any, type_: Any, filter_: Any, customers: Any, now: datetime
 ) -> CustomerSegment:
@@ -433,7 +711,7 @@ def _validated(
         if customers is not None:
             problems.append(Problem(f"an {kind} segment follows its filter", "customers"))
         try:
-            criteria_from_filter(filter_)
+            parse_filter(filter_)
         except Invalid as error:
             problems.extend(error.problems)
     if problems:

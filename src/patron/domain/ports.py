@@ -16,8 +16,7 @@ from patron.domain.async_actions import AsyncActionUnit
 from patron.domain.profiles import IdentityKind, Profile
 
 if TYPE_CHECKING:  # these modules use the ports: import their types only here
-    from patron.domain.criteria.tree import Node
-    from patron.domain.customer_segments import CustomerSegment
+    from patron.domain.customer_segments import Behaviour, CustomerSegment, SegmentRule
     from patron.domain.customers import CustomerQuery
 
 T = TypeVar("T")
@@ -189,12 +188,32 @@ class CustomerSegmentUnit(Protocol):
     ) -> None: ...
 
     def backfill_segment(
-        self, segment: CustomerSegment, node: Node, now: datetime, *, record_entered: bool
+        self, segment: CustomerSegment, rule: SegmentRule, now: datetime, *, record_entered: bool
     ) -> int:
-        """Add every customer matching ``node`` in one set-based statement; return how many.
+        """Add every customer matching ``rule`` in one set-based statement; return how many.
 
         With ``record_entered``, also record customer.segment.entered for each.
         """
+        ...
+
+    def count_events(
+        self, workspace_id: str, customer_ids: Sequence[str], behaviour: Behaviour, now: datetime
+    ) -> dict[str, int]:
+        """How many of each customer's events the behaviour counts (absent: none)."""
+        ...
+
+    def windowed_segments(self) -> list[CustomerSegment]:
+        """Every segment, of every workspace, whose filter has a time window."""
+        ...
+
+    def claim_sweep(self, segment_id: str, previous: datetime | None, now: datetime) -> bool:
+        """Move the segment's sweep mark from ``previous`` to ``now``, or False if taken."""
+        ...
+
+    def customers_with_events(
+        self, workspace_id: str, name: str, start: datetime, end: datetime
+    ) -> list[str]:
+        """Customers with a track event ``name`` timed in ``[start, end)``."""
         ...
 
 

@@ -63,9 +63,15 @@ def record_messages(
             resolver.add_group(message.group_id, message.traits, customer_id)
         stamp = segmentation.classify(message.document, now) if segmentation else DEFAULT_STAMP
         resolver.add_event(_event_record(workspace_id, customer_id, message, stamp))
+    # Customer segments follow the profiles just changed, and the customers
+    # whose new events a behavioural condition counts.
     touched = resolver.touched() if membership else []
+    acting = membership.acting_customers(resolver.events) if membership else set()
     resolver.flush()
-    if membership and touched:  # customer segments follow the profiles just changed
+    if membership and (touched or acting):
+        others = sorted(acting - {profile.id for profile in touched})
+        resolver.preload(others)
+        touched += [resolver.profiles[c] for c in others if c in resolver.profiles]
         membership.refresh(unit, touched, now)
     return stored
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal, select, tuple_
+from sqlalchemy import Connection, and_, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from patron.domain.activity import ActivityType
-from patron.domain.criteria.tree import Node, Path
-from patron.domain.customer_segments import CustomerSegment, SegmentType
+from patron.domain.criteria.tree import Op, Path
+from patron.domain.customer_segments import Behaviour, CustomerSegment, SegmentRule, SegmentType
 from patron.store.criteria_sql import Expr, to_sql
-from patron.store.schema import customer_activities, customer_segments, customers, segment_members
+from patron.store.schema import (
+    customer_activities,
+    customer_segments,
+    customers,
+    events,
+    segment_members,
+)
 
 # The profile document's fields that are columns of their own.
 _COLUMNS = {
@@ -24,6 +30,13 @@ _COLUMNS = {
     "phone": customers.c.phone,
     "birthdate": customers.c.birthdate,
     "description": customers.c.description,
+}
+_COMPARE: dict[Op, Callable[[Any, int], Any]] = {
+    Op.EQUALS: lambda count, n: count == n,
+    Op.GT: lambda count, n: count > n,
+    Op.GTE: lambda count, n: count >= n,
+    Op.LT: lambda count, n: count < n,
+    Op.LTE: lambda count, n: count <= n,
 }
 # Voucherify address parts that a Segment address trait spells differently.
 _ADDRESS_SYNONYMS = {"line_1": "street", "postal_code": "postalCode"}
@@ -43,6 +56,8 @@ class CustomerSegmentQueries:
                 name=segment.name,
                 type=segment.type.value,
                 filter=segment.filter,
+                window_days=segment.window_days,
+                swept_at=segment.swept_at,
                 created_at=segment.created_at,
                 updated_at=segment.updated_at,
             )
@@ -124,16 +139,18 @@ class CustomerSegmentQueries:
             )
 
     def backfill_segment(
-        self, segment: CustomerSegment, node: Node, now: datetime, *, record_entered: bool
+        self, segment: CustomerSegment, rule: SegmentRule, now: datetime, *, record_entered: bool
     ) -> int:
-        """Fill the segment with every matching customer: ONE INSERT … SELECT."""
-        matching = to_sql(
-            node,
-            None,
-            dialect="postgresql" if self.is_postgres else "sqlite",
-            now=now,
-            locate=self._locate,
-        )
+        """Fill the segment with every matching customer: ONE INSERT … SELECT.
+
+        Each behavioural condition is a correlated count over the customer's
+        events (an index range: events by customer and time).
+        """
+        matching = to_sql(rule.profile, None, dialect=self._dialect, now=now, locate=self._locate)
+        behaviour = [
+            _COMPARE[b.op](self._event_count(b, customers.c.id, now), b.count)
+            for b in rule.behaviours
+        ]
         members = select(
             literal(segment.id),
             customers.c.id,
@@ -144,6 +161,7 @@ class CustomerSegmentQueries:
             customers.c.merged_into.is_(None),
             customers.c.deleted_at.is_(None),
             matching,
+            *behaviour,
         )
         columns = ["segment_id", "customer_id", "workspace_id", "created_at"]
         self.connection.execute(insert(segment_members).from_select(columns, members))
@@ -184,6 +202,88 @@ class CustomerSegmentQueries:
         columns = ["id", "workspace_id", "customer_id", "type", "data", "created_at"]
         self.connection.execute(insert(customer_activities).from_select(columns, entered))
 
+    @property
+    def _dialect(self) -> str:
+        return "postgresql" if self.is_postgres else "sqlite"
+
+    def _event_conditions(self, behaviour: Behaviour, now: datetime) -> list[Any]:
+        conditions: list[Any] = [events.c.type == "track", events.c.name == behaviour.name]
+        since = behaviour.since(now)
+        if since is not None:
+            conditions.append(events.c.timestamp >= since)
+        if behaviour.where is not None:
+            where = to_sql(behaviour.where, events.c.payload, dialect=self._dialect, now=now)
+            conditions.append(where)
+        return conditions
+
+    def _event_count(self, behaviour: Behaviour, customer_id: Any, now: datetime) -> Any:
+        """The customer's events that ``behaviour`` counts, as a scalar subquery."""
+        return (
+            select(func.count())
+            .select_from(events)
+            .where(events.c.customer_id == customer_id, *self._event_conditions(behaviour, now))
+            .scalar_subquery()
+        )
+
+    def count_events(
+        self, workspace_id: str, customer_ids: Sequence[str], behaviour: Behaviour, now: datetime
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(customer_ids), 500):
+            query = (
+                select(events.c.customer_id, func.count())
+                .where(
+                    events.c.workspace_id == workspace_id,
+                    events.c.customer_id.in_(customer_ids[start : start + 500]),
+                    *self._event_conditions(behaviour, now),
+                )
+                .group_by(events.c.customer_id)
+            )
+            found.update({customer_id: int(n) for customer_id, n in self.connection.execute(query)})
+        return found
+
+    # -- the time sweep -------------------------------------------------------------
+
+    def windowed_segments(self) -> list[CustomerSegment]:
+        """Every segment of every workspace with a behavioural time window."""
+        query = (
+            select(customer_segments)
+            .where(customer_segments.c.window_days.is_not(None))
+            .order_by(customer_segments.c.id)
+        )
+        return [_segment(row) for row in self.connection.execute(query).mappings()]
+
+    def claim_sweep(self, segment_id: str, previous: datetime | None, now: datetime) -> bool:
+        """Move the segment's sweep mark from ``previous`` to ``now``; False if another
+        process moved it first."""
+        mark = customer_segments.c.swept_at
+        claimed = self.connection.execute(
+            update(customer_segments)
+            .where(
+                customer_segments.c.id == segment_id,
+                mark.is_(None) if previous is None else mark == previous,
+            )
+            .values(swept_at=now)
+        )
+        return bool(claimed.rowcount)
+
+    def customers_with_events(
+        self, workspace_id: str, name: str, start: datetime, end: datetime
+    ) -> list[str]:
+        """Customers with a track event ``name`` timed in ``[start, end)``."""
+        query = (
+            select(events.c.customer_id)
+            .where(
+                events.c.workspace_id == workspace_id,
+                events.c.type == "track",
+                events.c.name == name,
+                events.c.timestamp >= start,
+                events.c.timestamp < end,
+            )
+            .distinct()
+        )
+        return list(self.connection.scalars(query))
+
     def _locate(self, path: Path) -> tuple[Expr, Path]:
         """Where a profile document's path lives in the customers table."""
         build = func.jsonb_build_object if self.is_postgres else func.json_object
@@ -215,4 +315,5 @@ def _segment(row: Any) -> CustomerSegment:
         filter=row["filter"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        swept_at=row["swept_at"],
     )

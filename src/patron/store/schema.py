@@ -255,6 +255,10 @@ customer_segments = Table(
     Column("name", String(200), nullable=False),
     Column("type", String(20), nullable=False),
     Column("filter", Json),
+    # The longest window of its behavioural conditions, in days: the time
+    # sweep visits only such segments, from where it last stopped.
+    Column("window_days", Integer),
+    Column("swept_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

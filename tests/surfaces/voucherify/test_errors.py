@@ -193,3 +193,34 @@ async def test_bad_bulk_requests_are_400_and_store_no_job(
     assert_error(response, 400, "invalid_payload")
     listed = await api.get("/v1/async-actions", headers=headers)
     assert listed.json()["async_actions"] == []
+
+
+async def test_segments_refuse_bad_filters_and_take_behaviour(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    for body in (
+        {"name": "x", "type": "auto-update"},
+        {"name": "x", "type": "auto-update", "filter": {"events.Bought": {"conditions": {}}}},
+        {"name": "x", "type": "passive", "filter": {"email": {"conditions": {"$soundex": ["a"]}}}},
+        {"name": "x", "type": "static", "customers": ["nobody"], "colour": "red"},
+        {"name": "", "type": "static", "customers": []},
+    ):
+        response = await api.post("/v1/segments", json=body, headers=headers)
+        assert_error(response, 400, "invalid_payload")
+    response = await api.post(
+        "/v1/segments",
+        json={"name": "x", "type": "static", "customers": ["nobody"]},
+        headers=headers,
+    )
+    assert_error(response, 404, "not_found")
+    assert (await api.get("/v1/segments", headers=headers)).json()["total"] == 0
+
+    behaviour = {"events.Bought": {"conditions": {"$more_than_equal": [2]}, "days": 7}}
+    created = await api.post(
+        "/v1/segments",
+        json={"name": "Repeat buyers", "type": "auto-update", "filter": behaviour},
+        headers=headers,
+    )
+    assert created.status_code == 200, created.text
+    assert created.json()["filter"] == behaviour

@@ -26,6 +26,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("type", sa.String(20), nullable=False),
         sa.Column("filter", Json),
+        sa.Column("window_days", sa.Integer),
+        sa.Column("swept_at", UTCDateTime()),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_customer_segments"),
