@@ -17,7 +17,7 @@ from patron.domain.customer_segments import (
     criteria_from_filter,
     parse_filter,
 )
-from patron.domain.customers import CustomerQuery
+from patron.domain.customers import CustomerQuery, CustomerService
 from patron.domain.errors import Invalid, NotFound
 from patron.domain.messages import MessageType, build_message
 from patron.domain.tracking import utcnow
@@ -352,3 +352,51 @@ async def test_the_sweep_moves_customers_out_as_time_passes(services: Services) 
     )
     assert len(history.activities) == 1
     assert await sweeper.sweep() == 0  # that slice of time is done
+
+
+async def test_relative_dates_fill_follow_and_sweep(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    now = utcnow()
+    clock = {"now": now - timedelta(days=40)}
+    customers = CustomerService(
+        services.store, clock=lambda: clock["now"], memberships=services.tracking.memberships
+    )
+    for source_id, days_ago in (("veteran", 40), ("recent", 25), ("new", 1)):
+        clock["now"] = now - timedelta(days=days_ago)
+        await customers.upsert(workspace_id=ws, row=row(source_id=source_id))
+    teen = (now - timedelta(days=365 * 15)).date().isoformat()
+    adult = (now - timedelta(days=365 * 30)).date().isoformat()
+    await upsert(services, ws, source_id="teen", birthdate=teen)
+    await upsert(services, ws, source_id="adult", birthdate=adult)
+
+    loyal, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="Customers for a month",
+        type_="auto-update",
+        filter_={"created_at": {"conditions": {"$more_than_ago": [30]}}},
+    )
+    minors, _ = await services.customer_segments.create(
+        workspace_id=ws,
+        name="Under 18",
+        type_="passive",
+        filter_={"birthdate": {"conditions": {"$less_than_ago": [365 * 18]}}},
+    )
+    assert await members(services, ws, loyal.id) == {"veteran"}
+    assert await members(services, ws, minors.id) == {"teen"}
+    # Python agrees with the backfill.
+    membership = Membership([loyal, minors])
+    for ref, expected in (("veteran", {loyal.id}), ("recent", set()), ("teen", {minors.id})):
+        profile = await services.customers.profile(workspace_id=ws, ref=ref)
+        assert membership.matching(profile, now) == expected
+
+    sweep_clock = {"now": now}
+    sweeper = SegmentSweeper(
+        services.store, services.tracking.memberships, lambda: sweep_clock["now"]
+    )
+    await sweeper.sweep()
+    sweep_clock["now"] = now + timedelta(days=6)  # "recent" is now 31 days a customer
+    assert await sweeper.sweep() == 1
+    assert await members(services, ws, loyal.id) == {"veteran", "recent"}
+    with pytest.raises(Invalid):
+        parse_filter({"metadata.since": {"conditions": {"$less_than_ago": [3]}}})

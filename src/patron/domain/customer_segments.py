@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from patron.domain.activity import Activity, ActivityType, new_activity
-from patron.domain.criteria.dates import parse_date
+from patron.domain.criteria.dates import MAX_DAYS as MAX_DATE_DAYS
+from patron.domain.criteria.dates import parse_date, to_millisecond
 from patron.domain.criteria.first_match import compile_all_matches
 from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, Op
 from patron.domain.errors import Invalid, NotFound, Problem
@@ -71,9 +72,12 @@ class CustomerSegment:
 
     @property
     def window_days(self) -> int | None:
-        """The longest time window of its behavioural conditions (None: no window)."""
+        """The longest time window of its conditions (None: time alone changes nothing)."""
         rule = self.rule()
-        days = [b.days for b in rule.behaviours if b.days] if rule else []
+        if rule is None:
+            return None
+        days = [b.days for b in rule.behaviours if b.days]
+        days += [days for _, days in rule.date_windows()]
         return max(days) if days else None
 
 
@@ -81,8 +85,21 @@ class CustomerSegment:
 
 # Fields a filter may name; ``metadata.…`` and ``address.…`` name parts of those.
 PROFILE_FIELDS = frozenset(
-    {"id", "source_id", "name", "email", "phone", "birthdate", "description"}
+    {
+        "id",
+        "source_id",
+        "name",
+        "email",
+        "phone",
+        "birthdate",
+        "description",
+        "created_at",
+        "updated_at",
+    }
 )
+# Fields relative dates ($less_than_ago, $more_than_ago) apply to: the sweep
+# finds the customers whose date crossed a window's edge through an index.
+DATE_FIELDS = frozenset({"birthdate", "created_at", "updated_at"})
 ADDRESS_FIELDS = ("city", "state", "line_1", "line_2", "country", "postal_code")
 _SEGMENT_ADDRESS_NAMES = {"line_1": "street", "postal_code": "postalCode"}
 
@@ -100,7 +117,14 @@ def profile_document(profile: Profile) -> dict[str, Any]:
         "description": profile.description,
         "address": {part: address_part(address, part) for part in ADDRESS_FIELDS},
         "metadata": profile.attributes,
+        "created_at": _stamp(profile.created_at),
+        "updated_at": _stamp(profile.updated_at),
     }
+
+
+def _stamp(moment: datetime) -> str:
+    """ISO 8601 in UTC to the millisecond: the date format criteria compare."""
+    return to_millisecond(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def address_part(address: Mapping[str, Any], part: str) -> Any:
@@ -129,6 +153,8 @@ _OPERATORS: dict[str, tuple[Op, bool, str]] = {
     "$less_than_equal": (Op.LTE, False, "number"),
     "$after": (Op.AFTER, False, "date"),
     "$before": (Op.BEFORE, False, "date"),
+    "$less_than_ago": (Op.WITHIN, False, "days"),
+    "$more_than_ago": (Op.WITHIN, True, "days"),
 }
 _JUNCTIONS: dict[str, type[AllOf] | type[AnyOf]] = {"and": AllOf, "or": AnyOf}
 
@@ -174,6 +200,14 @@ class SegmentRule:
 
     profile: Node
     behaviours: tuple[Behaviour, ...] = ()
+
+    def date_windows(self) -> set[tuple[str, int]]:
+        """``(field, days)`` of every relative-date condition on the profile."""
+        return {
+            (c.path[0], int(cast(int, c.operand)))
+            for c in _conditions([self.profile])
+            if c.op is Op.WITHIN
+        }
 
 
 def criteria_from_filter(document: Any) -> Node:
@@ -338,7 +372,7 @@ def _path(field: str, where: str, problems: list[Problem]) -> tuple[str, ...]:
 
 def _condition(
     path: tuple[str, ...], operator: str, values: Any, where: str, problems: list[Problem]
-) -> Condition | None:
+) -> Node | None:
     known = _OPERATORS.get(operator)
     if known is None:
         problems.append(Problem(f"is not an operator Patron supports: {_supported()}", where))
@@ -362,6 +396,8 @@ def _condition(
             problems.append(Problem("needs a number", where))
             return None
         return Condition(path, op, float(value), negated)
+    if arity == "days":
+        return _relative_date(path, value, negated, where, problems)
     if arity == "date":
         moment = parse_date(value) if isinstance(value, str) else None
         if moment is None:
@@ -372,6 +408,25 @@ def _condition(
         problems.append(Problem("needs a string", where))
         return None
     return Condition(path, op, float(value) if _is_number(value) else value, negated)
+
+
+def _relative_date(
+    path: tuple[str, ...], days: Any, more: bool, where: str, problems: list[Problem]
+) -> Node | None:
+    """``$less_than_ago: [N]``: within the last N days; ``$more_than_ago``: longer ago."""
+    if len(path) != 1 or path[0] not in DATE_FIELDS:
+        problems.append(Problem(f"applies to {', '.join(sorted(DATE_FIELDS))} only", where))
+        return None
+    if not _is_whole(days) or not 1 <= days <= MAX_DATE_DAYS:
+        problems.append(Problem(f"needs a whole number of days, 1 to {MAX_DATE_DAYS}", where))
+        return None
+    within = Condition(path, Op.WITHIN, days)
+    if not more:
+        return within
+    # A date at all (within the last century), and not within the last N days.
+    return AllOf(
+        (Condition(path, Op.WITHIN, MAX_DATE_DAYS), Condition(path, Op.WITHIN, days, True))
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -610,10 +665,11 @@ class SegmentSweeper:
 
     Only the passage of time changes "N times in the last D days" for a
     customer with no new events: an event leaves the window when its
-    timestamp passes ``now - D``. So each sweep re-evaluates, per segment,
-    only the customers with a counted event whose timestamp crossed the
-    window's edge since the previous sweep — the events between the two
-    edges, found through the events index. A segment's sweep mark moves in
+    timestamp passes ``now - D``; likewise a relative date ("created more
+    than 30 days ago") when the date passes ``now - D``. So each sweep
+    re-evaluates, per segment, only the customers with a counted event, or
+    such a date, that crossed the window's edge since the previous sweep —
+    found through the events and customers indexes. A segment's sweep mark moves in
     the same transaction as its changes (``claim_sweep``), so any number of
     processes can sweep: each window slice is done once.
     """
@@ -656,6 +712,12 @@ class SegmentSweeper:
             window = timedelta(days=behaviour.days)
             found = unit.customers_with_events(
                 segment.workspace_id, behaviour.name, start_mark - window, now - window
+            )
+            candidates.update(found)
+        for field, days in rule.date_windows():
+            window = timedelta(days=days)
+            found = unit.customers_with_dates(
+                segment.workspace_id, field, start_mark - window, now - window
             )
             candidates.update(found)
         if not candidates:

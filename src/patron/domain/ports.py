@@ -216,6 +216,13 @@ class CustomerSegmentUnit(Protocol):
         """Customers with a track event ``name`` timed in ``[start, end)``."""
         ...
 
+    def customers_with_dates(
+        self, workspace_id: str, field: str, start: datetime, end: datetime
+    ) -> list[str]:
+        """Customers whose ``field`` (birthdate, created_at, updated_at) is in ``[start, end)``
+        (birthdate: by day, both days included)."""
+        ...
+
 
 class WorkspaceUnit(Protocol):
     """Storage of workspaces and their API keys."""

@@ -38,6 +38,7 @@ _COMPARE: dict[Op, Callable[[Any, int], Any]] = {
     Op.LT: lambda count, n: count < n,
     Op.LTE: lambda count, n: count <= n,
 }
+_STAMPS = {"created_at": customers.c.created_at, "updated_at": customers.c.updated_at}
 # Voucherify address parts that a Segment address trait spells differently.
 _ADDRESS_SYNONYMS = {"line_1": "street", "postal_code": "postalCode"}
 
@@ -284,6 +285,21 @@ class CustomerSegmentQueries:
         )
         return list(self.connection.scalars(query))
 
+    def customers_with_dates(
+        self, workspace_id: str, field: str, start: datetime, end: datetime
+    ) -> list[str]:
+        column = {
+            "birthdate": customers.c.birthdate,
+            "created_at": customers.c.created_at,
+            "updated_at": customers.c.updated_at,
+        }[field]
+        if field == "birthdate":  # text, YYYY-MM-DD: whole days, a superset is fine
+            span = and_(column >= start.date().isoformat(), column <= end.date().isoformat())
+        else:
+            span = and_(column >= start, column < end)
+        query = select(customers.c.id).where(customers.c.workspace_id == workspace_id, span)
+        return list(self.connection.scalars(query))
+
     def _locate(self, path: Path) -> tuple[Expr, Path]:
         """Where a profile document's path lives in the customers table."""
         build = func.jsonb_build_object if self.is_postgres else func.json_object
@@ -298,7 +314,16 @@ class CustomerSegmentQueries:
                     value, self._json_value(customers.c.address, _ADDRESS_SYNONYMS[part])
                 )
             return build("v", value), ("v",)
+        if head in ("created_at", "updated_at"):
+            return build("v", self._stamp(_STAMPS[head])), ("v",)
         return build("v", _COLUMNS[head]), ("v",)
+
+    def _stamp(self, column: Any) -> Expr:
+        """A timestamp column as the profile document writes it: ISO 8601, UTC, milliseconds."""
+        if self.is_postgres:
+            utc = func.timezone("UTC", column)
+            return func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        return func.strftime("%Y-%m-%dT%H:%M:%fZ", column)
 
     def _json_value(self, column: Any, key: str) -> Expr:
         if self.is_postgres:

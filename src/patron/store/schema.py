@@ -263,6 +263,10 @@ customer_segments = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# Relative dates on birthdates: the time sweep finds the birthdays that
+# crossed a window's edge by this index.
+Index(None, customers.c.workspace_id, customers.c.birthdate)
+
 # Who is in which segment now (no foreign keys: customers are erased apart).
 segment_members = Table(
     "segment_members",

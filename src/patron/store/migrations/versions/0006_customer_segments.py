@@ -47,9 +47,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("segment_id", "customer_id", name="pk_segment_members"),
     )
     op.create_index("ix_segment_members_customer_id", "segment_members", ["customer_id"])
+    op.create_index(
+        "ix_customers_workspace_id_birthdate", "customers", ["workspace_id", "birthdate"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_workspace_id_birthdate", "customers")
     op.drop_index("ix_segment_members_customer_id", "segment_members")
     op.drop_table("segment_members")
     op.drop_index("ix_customer_segments_workspace_id", "customer_segments")
