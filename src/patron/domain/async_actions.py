@@ -16,7 +16,6 @@ outcome. A row that fails (bad data) is reported and skipped; the job goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from patron.domain.background import BackgroundLoop
 from patron.domain.clock import utcnow
 from patron.domain.errors import NotFound
 
@@ -168,9 +168,9 @@ class AsyncActionService:
         self.handlers = dict(handlers)
         self.clock = clock
         self.chunk_size = chunk_size
-        self.idle_seconds = idle_seconds
-        self._wake = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
+        # Woken by a new job; else looks again every idle_seconds: another
+        # process may have accepted one.
+        self._loop = BackgroundLoop("async-actions", self.run_pending, idle_seconds)
         self._rows: dict[str, list[Any]] = {}  # the running job's input, read once
 
     async def submit(
@@ -194,7 +194,7 @@ class AsyncActionService:
             updated_at=now,
         )
         await self.store.write(lambda unit: unit.add_async_action(action, rows), size=len(rows))
-        self._wake.set()
+        self._loop.wake()
         return action
 
     async def get(self, *, workspace_id: str, action_id: str) -> AsyncAction:
@@ -221,16 +221,11 @@ class AsyncActionService:
 
     def start(self) -> None:
         """Run unfinished jobs in the background (those left by a restart first)."""
-        if self._runner is None:
-            self._runner = asyncio.create_task(self._run(), name="patron-async-actions")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop between chunks; unfinished jobs resume at the next start."""
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
+        await self._loop.stop()
 
     async def run_pending(self) -> int:
         """Work through every unfinished job now; return how many were finished."""
@@ -242,19 +237,6 @@ class AsyncActionService:
             for action in pending:
                 await self._process(action)
                 finished += 1
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.run_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database went away, say: try again later
-                log.exception("async actions: the runner failed; retrying")
-            # Woken by a new job, or look again anyway: another process may have one.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
 
     async def _process(self, action: AsyncAction) -> None:
         handler = self.handlers.get(action.type)

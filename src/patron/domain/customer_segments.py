@@ -21,9 +21,6 @@ transaction.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +29,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from patron.domain.activity import Activity, ActivityType, new_activity
+from patron.domain.background import BackgroundLoop
 from patron.domain.criteria.dates import MAX_DAYS as MAX_DATE_DAYS
 from patron.domain.criteria.dates import parse_date, to_millisecond
 from patron.domain.criteria.first_match import compile_all_matches
@@ -41,8 +39,6 @@ from patron.domain.profiles import Profile
 
 if TYPE_CHECKING:
     from patron.domain.ports import EventRecord, Store, Unit
-
-log = logging.getLogger(__name__)
 
 MAX_STATIC_MEMBERS = 20_000  # Voucherify's bound for a static segment
 MAX_NAME = 200
@@ -685,8 +681,7 @@ class SegmentSweeper:
         self.store = store
         self.memberships = memberships
         self.clock = clock
-        self.interval = interval
-        self._runner: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("segment-sweep", self.sweep, interval)
 
     async def sweep(self) -> int:
         """One sweep over every windowed segment; returns how many customers it re-evaluated."""
@@ -728,25 +723,10 @@ class SegmentSweeper:
         return len(profiles)
 
     def start(self) -> None:
-        if self._runner is None:
-            self._runner = asyncio.create_task(self._run(), name="patron-segment-sweep")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database went away, say: the next sweep catches up
-                log.exception("segment sweep failed; retrying at the next one")
+        await self._loop.stop()
 
 
 def _validated(
