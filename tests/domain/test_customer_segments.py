@@ -400,3 +400,55 @@ async def test_relative_dates_fill_follow_and_sweep(services: Services) -> None:
     assert await members(services, ws, loyal.id) == {"veteran", "recent"}
     with pytest.raises(Invalid):
         parse_filter({"metadata.since": {"conditions": {"$less_than_ago": [3]}}})
+
+
+async def test_sql_and_python_agree_on_every_kind_of_field(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    await identify(
+        services, ws, "seg", name="Ada Byron", address={"street": "1 Old Rd", "postalCode": "N1"}
+    )
+    people: list[dict[str, Any]] = [
+        {"source_id": "a", "email": "a@acme.com", "birthdate": "1990-05-01", "phone": "+1"},
+        {"source_id": "b", "name": "Ada Lovelace", "address": {"line_1": "1 Old Rd"}},
+        {"source_id": "c", "description": "vip", "metadata": {"n": 7, "tags": {"x": True}}},
+        {"source_id": "d", "metadata": {"n": "7"}, "address": {"postal_code": "N1"}},
+        {"name": "anonymous", "birthdate": "2001-01-01"},
+    ]
+    for item in people:
+        await upsert(services, ws, **item)
+    filters = [
+        {"email": {"conditions": {"$ends_with": ["@acme.com"]}}},
+        {"name": {"conditions": {"$starts_with": ["Ada"]}}},
+        {"address.line_1": {"conditions": {"$is": ["1 Old Rd"]}}},
+        {"address.postal_code": {"conditions": {"$in": ["N1", "N2"]}}},
+        {"birthdate": {"conditions": {"$before": ["1995-01-01"]}}},
+        {"phone": {"conditions": {"$is_unknown": []}}},
+        {"description": {"conditions": {"$has_value": []}}},
+        {"source_id": {"conditions": {"$in": ["a", "c"]}}},
+        {"metadata.n": {"conditions": {"$more_than": [5]}}},
+        {"metadata.n": {"conditions": {"$is": ["7"]}}},
+        {"metadata.tags.x": {"conditions": {"$is": [True]}}},
+        {"created_at": {"conditions": {"$less_than_ago": [1]}}},
+        {
+            "junction": "or",
+            "email": {"conditions": {"$contains": ["acme"]}},
+            "metadata.n": {"conditions": {"$is_not": [7]}},
+        },
+    ]
+    refs = ["seg", "a", "b", "c", "d"]
+    profiles = [await services.customers.profile(workspace_id=ws, ref=r) for r in refs]
+    page = await services.customers.list(workspace_id=ws, query=CustomerQuery(limit=100))
+    anonymous = [p for p in page.customers if p.external_id is None]
+    for index, spec in enumerate(filters):
+        segment, _ = await services.customer_segments.create(
+            workspace_id=ws, name=f"F{index}", type_="passive", filter_=spec
+        )
+        in_sql = await members(services, ws, segment.id)
+        membership = Membership([segment])
+        in_python = {
+            p.external_id or p.id
+            for p in [*profiles, *anonymous]
+            if membership.matching(p, utcnow())
+        }
+        assert in_sql == in_python, spec

@@ -64,7 +64,8 @@ def to_sql(
     """``node`` as a WHERE clause over the JSON ``column`` (``now`` for ``within``).
 
     ``locate`` instead maps each path to its own JSON expression (a record
-    spread over several columns, as a customer is).
+    spread over several columns, as a customer is) and the path inside it;
+    an empty path means a plain text column, whose value is a string or null.
     """
     values: type[_Values] = _Postgres if dialect == "postgresql" else _Sqlite
     if locate is None:
@@ -124,9 +125,13 @@ class _Sqlite(_Values):
         return "$" + "".join(f'."{key}"' for key in self.path)
 
     def type(self) -> Expr:
+        if not self.path:
+            return _plain_type(self.column, self.STRING)
         return func.json_type(self.column, self._path())
 
     def text(self) -> Expr:
+        if not self.path:
+            return self.column
         return func.json_extract(self.column, self._path())
 
     def number(self) -> Expr:
@@ -158,9 +163,13 @@ class _Postgres(_Values):
         return bindparam(None, list(self.path), type_=ARRAY(Text))
 
     def type(self) -> Expr:
+        if not self.path:
+            return _plain_type(self.column, self.STRING)
         return func.jsonb_typeof(self.column.op("#>")(self._path()))
 
     def text(self) -> Expr:
+        if not self.path:
+            return self.column
         return self.column.op("#>>", return_type=Text)(self._path())
 
     def number(self) -> Expr:
@@ -254,6 +263,11 @@ class _Compiler:
         else:
             test = values.date_test(lambda v, limit: v > limit, operand)
         return _when(values.type() == values.STRING, test)
+
+
+def _plain_type(column: Expr, string: str) -> Expr:
+    """The JSON type of a plain text column's value: a string, or null."""
+    return case((column.is_(None), "null"), else_=string)
 
 
 def _when(guard: Expr, test: Expr) -> ColumnElement[bool]:

@@ -297,26 +297,35 @@ class CustomerSegmentQueries:
             span = and_(column >= start.date().isoformat(), column <= end.date().isoformat())
         else:
             span = and_(column >= start, column < end)
-        query = select(customers.c.id).where(customers.c.workspace_id == workspace_id, span)
+        query = select(customers.c.id).where(
+            customers.c.workspace_id == workspace_id,
+            customers.c.merged_into.is_(None),
+            customers.c.deleted_at.is_(None),
+            span,
+        )
         return list(self.connection.scalars(query))
 
     def _locate(self, path: Path) -> tuple[Expr, Path]:
-        """Where a profile document's path lives in the customers table."""
-        build = func.jsonb_build_object if self.is_postgres else func.json_object
+        """Where a profile document's path lives in the customers table.
+
+        Text columns are read as they are (an empty path: a string or null);
+        JSON columns by their path, but for the address parts a Segment trait
+        spells differently, read from either spelling.
+        """
         head = path[0]
         if head == "metadata":
             return customers.c.attributes, path[1:]
         if head == "address":
             part = path[1]
+            if part not in _ADDRESS_SYNONYMS:
+                return customers.c.address, (part,)
             value = self._json_value(customers.c.address, part)
-            if part in _ADDRESS_SYNONYMS:
-                value = func.coalesce(
-                    value, self._json_value(customers.c.address, _ADDRESS_SYNONYMS[part])
-                )
-            return build("v", value), ("v",)
-        if head in ("created_at", "updated_at"):
-            return build("v", self._stamp(_STAMPS[head])), ("v",)
-        return build("v", _COLUMNS[head]), ("v",)
+            synonym = self._json_value(customers.c.address, _ADDRESS_SYNONYMS[part])
+            build = func.jsonb_build_object if self.is_postgres else func.json_object
+            return build("v", func.coalesce(value, synonym)), ("v",)
+        if head in _STAMPS:
+            return self._stamp(_STAMPS[head]), ()
+        return _COLUMNS[head], ()
 
     def _stamp(self, column: Any) -> Expr:
         """A timestamp column as the profile document writes it: ISO 8601, UTC, milliseconds."""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 
 from patron.store.types import BigId, Json, UTCDateTime
@@ -209,13 +210,30 @@ async_action_results = Table(
 # is an index lookup on both databases.
 customers.append_column(Column("deleted_at", UTCDateTime()))
 customers.append_column(Column("city", Text))
-# Each equality filter's index ends in created_at, the default order: with it
-# SQLite finds a page of matches by the filter, not by walking every customer
-# in created_at order and testing each.
-Index(None, customers.c.workspace_id, customers.c.updated_at)
-Index(None, customers.c.workspace_id, customers.c.name, customers.c.created_at)
-Index(None, customers.c.workspace_id, customers.c.city, customers.c.created_at)
-Index(None, customers.c.workspace_id, customers.c.email, customers.c.created_at)
+# list_customers' indexes hold live customers only (not merged away, not
+# deleted), as every list query asks: a page and its total are then read from
+# the index alone, without visiting a million rows to test those two columns.
+# Each equality filter's index ends in created_at, the default order: SQLite
+# then finds a page by the filter instead of walking every customer in
+# created_at order and testing each.
+LIVE = and_(customers.c.merged_into.is_(None), customers.c.deleted_at.is_(None))
+# Always null in these indexes, but listed: SQLite reads an index alone (a
+# covering index) only if it holds every column the query names.
+LIVE_COLUMNS = ("merged_into", "deleted_at")
+for _columns in (
+    ("created_at",),
+    ("updated_at",),
+    ("name", "created_at"),
+    ("city", "created_at"),
+    ("email", "created_at"),
+):
+    Index(
+        "ix_customers_live_" + "_".join(_columns),
+        customers.c.workspace_id,
+        *(customers.c[name] for name in (*_columns, *LIVE_COLUMNS)),
+        sqlite_where=LIVE,
+        postgresql_where=LIVE,
+    )
 
 # What happened to a customer that is not an event: updated and deleted
 # through the customers API, entered or left a segment. (``customer.created``
@@ -263,9 +281,16 @@ customer_segments = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
-# Relative dates on birthdates: the time sweep finds the birthdays that
-# crossed a window's edge by this index.
-Index(None, customers.c.workspace_id, customers.c.birthdate)
+# Relative dates on birthdates: the time sweep finds the live customers whose
+# birthdate crossed a window's edge by this index.
+Index(
+    "ix_customers_live_birthdate",
+    customers.c.workspace_id,
+    customers.c.birthdate,
+    *(customers.c[name] for name in LIVE_COLUMNS),
+    sqlite_where=LIVE,
+    postgresql_where=LIVE,
+)
 
 # Who is in which segment now (no foreign keys: customers are erased apart).
 segment_members = Table(

@@ -17,6 +17,14 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+LIVE_INDEXES = (
+    ("created_at",),
+    ("updated_at",),
+    ("name", "created_at"),
+    ("city", "created_at"),
+    ("email", "created_at"),
+)
+
 
 def upgrade() -> None:
     op.add_column("customers", sa.Column("deleted_at", UTCDateTime()))
@@ -27,14 +35,18 @@ def upgrade() -> None:
         else "json_extract(address, '$.city')"
     )
     op.execute(f"UPDATE customers SET city = {city} WHERE address IS NOT NULL")
-    op.create_index(
-        "ix_customers_workspace_id_updated_at", "customers", ["workspace_id", "updated_at"]
-    )
-    # An equality filter's index ends in created_at, the default order (see schema.py).
+    # Partial indexes of the live customers, one per list_customers filter and
+    # order (see schema.py); the full email index is replaced by its live one.
     op.drop_index("ix_customers_workspace_id_email", "customers")
-    for column in ("name", "city", "email"):
-        index = f"ix_customers_workspace_id_{column}_created_at"
-        op.create_index(index, "customers", ["workspace_id", column, "created_at"])
+    live = sa.text("merged_into IS NULL AND deleted_at IS NULL")
+    for columns in LIVE_INDEXES:
+        op.create_index(
+            "ix_customers_live_" + "_".join(columns),
+            "customers",
+            ["workspace_id", *columns, "merged_into", "deleted_at"],
+            sqlite_where=live,
+            postgresql_where=live,
+        )
     op.create_table(
         "customer_activities",
         sa.Column("id", sa.String(40)),
@@ -60,10 +72,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_customer_activities_customer_id_created_at", "customer_activities")
     op.drop_table("customer_activities")
-    for column in ("name", "city", "email"):
-        op.drop_index(f"ix_customers_workspace_id_{column}_created_at", "customers")
+    for columns in LIVE_INDEXES:
+        op.drop_index("ix_customers_live_" + "_".join(columns), "customers")
     op.create_index("ix_customers_workspace_id_email", "customers", ["workspace_id", "email"])
-    op.drop_index("ix_customers_workspace_id_updated_at", "customers")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("city")
         batch.drop_column("deleted_at")

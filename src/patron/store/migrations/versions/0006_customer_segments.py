@@ -47,13 +47,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("segment_id", "customer_id", name="pk_segment_members"),
     )
     op.create_index("ix_segment_members_customer_id", "segment_members", ["customer_id"])
+    live = sa.text("merged_into IS NULL AND deleted_at IS NULL")
     op.create_index(
-        "ix_customers_workspace_id_birthdate", "customers", ["workspace_id", "birthdate"]
+        "ix_customers_live_birthdate",
+        "customers",
+        ["workspace_id", "birthdate", "merged_into", "deleted_at"],
+        sqlite_where=live,
+        postgresql_where=live,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_customers_workspace_id_birthdate", "customers")
+    op.drop_index("ix_customers_live_birthdate", "customers")
     op.drop_index("ix_segment_members_customer_id", "segment_members")
     op.drop_table("segment_members")
     op.drop_index("ix_customer_segments_workspace_id", "customer_segments")
