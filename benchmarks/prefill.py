@@ -1,6 +1,6 @@
 """Fill a workspace with a year of history, fast: the set-up of "ingestion after N rows".
 
-Writes ``--rows`` events and their customers (``max(10,000, rows / 100)``,
+Writes ``--rows`` events and their customers (``--customers``, or ``max(10,000, rows / 100)``,
 whose ``userId``s include the load generator's ``user-0`` … ``user-9999``)
 with identities into a database Patron has migrated, with the plain driver:
 psycopg ``COPY`` on PostgreSQL, sqlite3 ``executemany`` on SQLite, 200,000
@@ -51,6 +51,7 @@ FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"
 LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
 PLANS = ("free", "basic", "pro", "team")
 COUNTRIES = ("DE", "FR", "GB", "SE", "NL", "ES", "IT", "PL")
+CITIES = ("Berlin", "Paris", "London", "Stockholm", "Amsterdam", "Madrid", "Rome")
 CATEGORIES = ("shoes", "shirts", "bags", "hats", "jackets", "socks", "watches", "belts")
 AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
@@ -164,9 +165,10 @@ def customers(count: int, rng: random.Random) -> list[dict[str, Any]]:
                 "birthdate": f"{1950 + i % 55}-{1 + i % 12:02d}-{1 + i % 28:02d}"
                 if i % 5 == 0
                 else None,
-                "address": json.dumps({"city": "Berlin", "country": COUNTRIES[i % 8]})
+                "address": json.dumps({"city": CITIES[i % 7], "country": COUNTRIES[i % 8]})
                 if i % 6 == 0
                 else None,
+                "city": CITIES[i % 7] if i % 6 == 0 else None,
                 "attributes": json.dumps(attributes, separators=(",", ":")),
                 "created": created,
             }
@@ -252,7 +254,7 @@ EVENT_COLUMNS = (
 )
 CUSTOMER_COLUMNS = (
     "id, workspace_id, external_id, name, email, phone, birthdate, address, description, "
-    "attributes, merged_into, created_at, updated_at"
+    "attributes, merged_into, created_at, updated_at, city"
 )
 IDENTITY_COLUMNS = "workspace_id, kind, value, customer_id, created_at"
 COPY_EVENTS = f"COPY events ({EVENT_COLUMNS}) FROM STDIN"
@@ -283,6 +285,7 @@ def _customer_rows(
                 None,
                 created,
                 created,
+                p["city"],
             )
         )
         identities.append((workspace, "user_id", p["external_id"], p["id"], created))
@@ -311,7 +314,7 @@ def fill_sqlite(path: str, rows: int, people: list[dict[str, Any]], workspace: s
     customer_rows, identities = _customer_rows(people, workspace, "")
     connection.execute("BEGIN")
     connection.executemany(
-        f"INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({'?,' * 12}?)", customer_rows
+        f"INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({'?,' * 13}?)", customer_rows
     )
     connection.executemany(
         f"INSERT INTO identities ({IDENTITY_COLUMNS}) VALUES (?,?,?,?,?)", identities
@@ -396,13 +399,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True, help="a database Patron has migrated")
     parser.add_argument("--rows", type=int, required=True)
+    parser.add_argument(
+        "--customers", type=int, default=0, help="customers (default: max(10,000, rows / 100))"
+    )
     parser.add_argument("--workspace-id", required=True)
     parser.add_argument(
         "--jobs", type=int, default=2, help="parallel COPY loaders (PostgreSQL; SQLite takes one)"
     )
     args = parser.parse_args()
     started = time.perf_counter()
-    people = customers(max(10_000, args.rows // 100), random.Random(1))
+    people = customers(args.customers or max(10_000, args.rows // 100), random.Random(1))
     if args.url.startswith("sqlite"):
         finish = fill_sqlite(
             args.url.removeprefix("sqlite:///"), args.rows, people, args.workspace_id
@@ -414,7 +420,7 @@ def main() -> None:
         "rows": args.rows,
         "customers": len(people),
         "seconds": round(elapsed, 1),
-        "rows_per_s": round(args.rows / elapsed, 1),
+        "rows_per_s": round(args.rows / elapsed, 1) if args.rows else None,
         "finish_seconds": round(finish, 1),
         "database_mb": database_mb(args.url),
     }

@@ -519,11 +519,62 @@ def prefill_scenario(bench: Bench, kind: str) -> None:
     )
 
 
-# The registry, in running order. Scenarios the issue asks for that need
-# features still being built (customer-segment backfill over 1,000,000
-# customers against a plain SQL scan, re-evaluating one profile against 100
-# customer segments, list_customers with a filter at 1,000,000 customers) go
-# here as they become measurable; see README.md.
+def customers_scenario(bench: Bench, kind: str) -> None:
+    """Customer segments and lists over --customers customers (customer_segments.py)."""
+    count = bench.args.customers
+    with database(kind) as url:
+        env = {"PATRON_DATABASE_URL": url, "PATRON_LOG_LEVEL": "warning"}
+        created = run_json([str(BIN / "patron"), "workspace", "create", "bench", "--json"], env)
+        workspace = f"--workspace-id={created['id']}"
+        prefill = [sys.executable, str(HERE / "prefill.py"), f"--url={url}", "--rows=0"]
+        fill = run_json([*prefill, workspace, f"--customers={count}"])
+        script = [sys.executable, str(HERE / "customer_segments.py"), f"--url={url}", workspace]
+        figures = run_json([*script, f"--customers={count}"])
+    bench.store(kind, "customers", {"fill": fill, **figures})
+    scan, passive = figures["scan"], figures["backfill_passive"]
+    auto = figures["backfill_auto_update"]
+    bench.rows.append(
+        Row(
+            f"segment backfill over {count:,} customers",
+            NAMES[kind],
+            count / passive["seconds"],
+            "customers/s",
+            count / scan["seconds"],
+            "plain SQL scan, same JSON predicate",
+            0.5,
+            f"{passive['members']:,} members in {passive['seconds']:.2f} s (scan "
+            f"{scan['seconds']:.2f} s); auto-update with entered records {auto['seconds']:.2f} s",
+        )
+    )
+    again = figures["reevaluate"]
+    bench.rows.append(
+        Row(
+            "re-evaluate one profile, 100 customer segments",
+            NAMES[kind],
+            again["matching_us"],
+            "µs",
+            notes=f"update_customer p50 {again['update_with_100']['p50_ms']:.1f} ms with 100 "
+            f"segments, {again['update_with_0']['p50_ms']:.1f} ms with none",
+        )
+    )
+    listing = figures["list_customers"]
+    others = ", ".join(
+        f"{name} {v['p50_ms']:.1f}/{v['p95_ms']:.1f}"
+        for name, v in listing.items()
+        if isinstance(v, dict) and name != "email"
+    )
+    bench.rows.append(
+        Row(
+            f"list_customers?email= at {count:,} customers",
+            NAMES[kind],
+            listing["email"]["p50_ms"],
+            "ms p50",
+            notes=f"p95 {listing['email']['p95_ms']:.1f} ms; p50/p95 ms: {others}",
+        )
+    )
+
+
+# The registry, in running order.
 SCENARIOS = (
     Scenario("noop", per_database=False, run=noop_scenario),
     Scenario("ingest", per_database=True, run=ingest_scenario, needs=("noop",)),
@@ -538,6 +589,12 @@ SCENARIOS = (
         per_database=True,
         run=prefill_scenario,
         enabled=lambda args: args.prefill > 0,
+    ),
+    Scenario(
+        "customers",
+        per_database=True,
+        run=customers_scenario,
+        enabled=lambda args: args.customers > 0,
     ),
 )
 
@@ -666,6 +723,12 @@ def main() -> None:
         help="also measure batches once the events table holds this many rows",
     )
     parser.add_argument(
+        "--customers",
+        type=int,
+        default=1_000_000,
+        help="customers of the customers scenario: segment backfill, lists (0: off)",
+    )
+    parser.add_argument(
         "--scenarios",
         nargs="+",
         choices=[scenario.name for scenario in SCENARIOS],
@@ -677,6 +740,7 @@ def main() -> None:
     if args.smoke:
         args.seconds, args.warmup, args.connections = 1.0, 0.5, 4
         args.prefill = min(args.prefill, 20_000)
+        args.customers = min(args.customers, 20_000)
     console = Console() if sys.stdout.isatty() else Console(width=200)
     bench = Bench(args)
     bench.results["meta"] = {

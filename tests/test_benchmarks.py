@@ -53,11 +53,15 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "server memory under sustained load (peak RSS)",
         "/v1/batch with 100 event segments",
         "/v1/batch after 20,000 rows",
+        "segment backfill over 20,000 customers",
+        "re-evaluate one profile, 100 customer segments",
+        "list_customers?email= at 20,000 customers",
     }
     for row in document["rows"]:
         assert row["database"] == "SQLite"
         assert row["patron"] > 0
-        if row["unit"] != "MB":  # every rate stands beside its reference, with the ratio
+        if row["unit"] in ("events/s", "req/s", "customers/s"):
+            # every rate stands beside its reference, with the ratio
             assert row["reference"] > 0
             assert row["ratio"] == pytest.approx(row["patron"] / row["reference"], abs=1e-3)
     # The generator check: the no-op endpoint with one and with two generator processes.
@@ -77,6 +81,10 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert ingest["raw_inserts"]["rows"] > 0
     assert raw["sqlite"]["segments"]["segments"] == 100
     assert raw["sqlite"]["prefill"]["fill"]["rows"] == 20_000
+    customers = raw["sqlite"]["customers"]
+    assert customers["fill"]["customers"] == 20_000
+    # The backfill found exactly the customers the plain scan counts (and some).
+    assert customers["backfill_passive"]["members"] == customers["scan"]["matches"] > 0
     assert output.with_suffix(".md").read_text().startswith("| scenario |")
 
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from patron.domain.criteria.dates import DATE_PATTERN, PY_DATE_PATTERN, window
 from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, NotOf, Op, Path, Pattern
@@ -113,6 +113,10 @@ class _Values(ABC):
     @abstractmethod
     def is_boolean(self, expected: bool) -> Expr: ...
 
+    def string_equals(self, expected: str) -> Expr | None:
+        """Equality with a string in one JSON read, where the dialect allows (else None)."""
+        return None
+
     @abstractmethod
     def regex(self, pattern: Pattern) -> Expr: ...
 
@@ -136,6 +140,14 @@ class _Sqlite(_Values):
 
     def number(self) -> Expr:
         return sql_cast(self.text(), Float)
+
+    def string_equals(self, expected: str) -> Expr | None:
+        # json_extract gives text only for a JSON string, object or array
+        # (numbers and booleans come out as numbers, null as NULL): text equal
+        # to an operand that cannot be an object's or array's JSON is a string.
+        if not self.path or expected[:1] in ("[", "{"):
+            return None
+        return cast(Expr, func.coalesce(self.text() == expected, false()))
 
     def is_boolean(self, expected: bool) -> Expr:
         return self.type() == ("true" if expected else "false")
@@ -174,6 +186,13 @@ class _Postgres(_Values):
 
     def number(self) -> Expr:
         return sql_cast(self.text(), Float(precision=53))
+
+    def string_equals(self, expected: str) -> Expr | None:
+        # jsonb equality is equality of type and value: one read, no guard.
+        if not self.path:
+            return None
+        found = self.column.op("#>")(self._path())
+        return cast(Expr, func.coalesce(found == bindparam(None, expected, type_=JSONB), false()))
 
     def is_boolean(self, expected: bool) -> Expr:
         return and_(self.type() == "boolean", self.text() == ("true" if expected else "false"))
@@ -232,6 +251,9 @@ class _Compiler:
         if isinstance(expected, bool):
             return _when(values.is_boolean(expected), true())
         if isinstance(expected, str):
+            direct = values.string_equals(expected)
+            if direct is not None:
+                return direct
             return _when(values.type() == values.STRING, values.text() == expected)
         return _when(values.type().in_(values.NUMBERS), values.number() == expected)
 
