@@ -12,6 +12,7 @@ from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Op
 from patron.domain.customer_import import customer_row, rows_from_bulk_update
 from patron.domain.customer_segments import (
     MAX_STATIC_MEMBERS,
+    IdentityMatch,
     Membership,
     SegmentSweeper,
     criteria_from_filter,
@@ -20,6 +21,7 @@ from patron.domain.customer_segments import (
 from patron.domain.customers import CustomerQuery, CustomerService
 from patron.domain.errors import Invalid, NotFound
 from patron.domain.messages import MessageType, build_message
+from patron.domain.profiles import IdentityKind
 from patron.domain.tracking import utcnow
 from patron.services import Services
 from tests.conftest import make_workspace
@@ -282,6 +284,104 @@ def test_behavioural_conditions_parse_and_refuse() -> None:
         "filter.events.A.days",
         "filter.events.",
     }
+
+
+def test_identity_conditions_parse_with_set_semantics() -> None:
+    anon = IdentityKind.ANONYMOUS_ID
+    value = ("value",)
+    rule = parse_filter(
+        {
+            "metadata.tier": {"conditions": {"$is": ["gold"]}},
+            "identities.anonymous_id": {
+                "conditions": {"$starts_with": ["web-"], "$is_not": ["web-1", "web-2"]}
+            },
+        }
+    )
+    assert rule.identities == (
+        IdentityMatch(anon, Condition(value, Op.BEGINS, "web-")),
+        IdentityMatch(anon, Condition(value, Op.IN, ("web-1", "web-2")), present=False),
+    )
+    unknown = parse_filter({"identities.anonymous_id": {"conditions": {"$is_unknown": []}}})
+    assert unknown.identities == (IdentityMatch(anon, None, present=False),)
+    assert [unknown.identities[0].holds(n) for n in (0, 1, 2)] == [True, False, False]
+    with pytest.raises(Invalid) as refused:
+        parse_filter(
+            {
+                "junction": "or",
+                "email": {"conditions": {"$has_value": []}},
+                "identities.anonymous_id": {
+                    "conditions": {"$more_than": [3], "$is": ["a"]},
+                    "junction": "or",
+                },
+                "identities.email": {"conditions": {"$is": ["a"]}},
+            }
+        )
+    assert {p.field for p in refused.value.problems} == {
+        "filter.junction",
+        "filter.identities.anonymous_id",
+        "filter.identities.anonymous_id.conditions.$more_than",
+        "filter.identities.email",
+    }
+
+
+async def seen(services: Services, workspace_id: str, user_id: str, anonymous_id: str) -> None:
+    """A page view that ties an anonymous id to a user (or, with no user, stays anonymous)."""
+    document: dict[str, Any] = {"type": "page", "anonymousId": anonymous_id}
+    if user_id:
+        document["userId"] = user_id
+    message, problems = build_message(MessageType.PAGE, document, received_at=utcnow())
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=workspace_id, messages=[message])
+
+
+async def test_identity_conditions_fill_and_follow_new_identities(services: Services) -> None:
+    workspace = await make_workspace(services)
+    ws = workspace.id
+    filters = {
+        "from the web": {"identities.anonymous_id": {"conditions": {"$starts_with": ["web-"]}}},
+        "never anonymous": {"identities.anonymous_id": {"conditions": {"$is_unknown": []}}},
+        "not on web-1": {"identities.anonymous_id": {"conditions": {"$is_not": ["web-1"]}}},
+    }
+
+    async def create_all() -> dict[str, str]:
+        made = {}
+        for name, filter_ in filters.items():
+            segment, _ = await services.customer_segments.create(
+                workspace_id=ws, name=name, type_="auto-update", filter_=filter_
+            )
+            made[name] = segment.id
+        return made
+
+    live = await create_all()  # kept by live membership from here on
+    await seen(services, ws, "web", "web-1")
+    await seen(services, ws, "app", "ios-1")
+    await upsert(services, ws, source_id="plain")
+    await seen(services, ws, "", "web-7")  # an anonymous visitor of their own
+    # A known customer gains a web identity; an anonymous one is merged into "app".
+    await seen(services, ws, "plain", "web-2")
+    await seen(services, ws, "app", "web-7")
+
+    expected = {
+        "from the web": {"web", "plain", "app"},
+        "never anonymous": set(),
+        "not on web-1": {"app", "plain"},
+    }
+    backfilled = await create_all()  # the same filters, filled in SQL now
+    for name, want in expected.items():
+        assert await members(services, ws, live[name]) == want, name
+        assert await members(services, ws, backfilled[name]) == want, name
+
+    await upsert(services, ws, source_id="new")
+    assert await members(services, ws, live["never anonymous"]) == {"new"}
+    stranger = await services.customer_segments.of_customer(workspace_id=ws, ref="ghost")
+    assert {s.name for s in stranger} == {"never anonymous", "not on web-1"}
+    history = await services.customers.activity(
+        workspace_id=ws,
+        ref="plain",
+        query=ActivityQuery(types=frozenset({"customer.segment.entered"})),
+    )
+    entered = [a.data["segment"]["id"] for a in history.activities]
+    assert live["from the web"] in entered
 
 
 async def test_behaviour_backfill_and_live_membership_agree_at_the_edges(

@@ -35,7 +35,7 @@ from patron.domain.criteria.dates import parse_date, to_millisecond
 from patron.domain.criteria.first_match import compile_all_matches
 from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, Op
 from patron.domain.errors import Invalid, NotFound, Problem
-from patron.domain.profiles import Profile
+from patron.domain.profiles import IdentityKind, Profile
 
 if TYPE_CHECKING:
     from patron.domain.ports import EventRecord, Store, Unit
@@ -190,12 +190,57 @@ class Behaviour:
         return None if self.days is None else now - timedelta(days=self.days)
 
 
+# Identity fields a filter may name, and the identities they stand for.
+IDENTITY_FIELDS = {"identities.anonymous_id": IdentityKind.ANONYMOUS_ID}
+# Operators for identities: on text only; the negated ones mean "no identity …".
+_IDENTITY_OPERATORS = frozenset(
+    {
+        "$is",
+        "$is_not",
+        "$in",
+        "$not_in",
+        "$has_value",
+        "$is_unknown",
+        "$starts_with",
+        "$ends_with",
+        "$contains",
+        "$not_contain",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityMatch:
+    """ "Has an identity of ``kind`` whose value satisfies ``where``" (any, when None), or
+    with ``present`` False "has none": ``identities.anonymous_id`` in a filter.
+
+    A customer holds any number of anonymous ids, so a condition asks about
+    the set: ``$is`` is "one of them is", ``$is_not`` "none of them is".
+    """
+
+    kind: IdentityKind
+    where: Node | None  # over the identity document {"value": …}
+    present: bool = True
+
+    def holds(self, count: int) -> bool:
+        return count > 0 if self.present else count == 0
+
+
+# A condition answered by counting rows about the customer (events, identities).
+Clause = Behaviour | IdentityMatch
+
+
 @dataclass(frozen=True, slots=True)
 class SegmentRule:
-    """A filter: conditions on the profile, and behavioural ones, all of which must hold."""
+    """A filter: conditions on the profile, and on behaviour and identities, all of which hold."""
 
     profile: Node
     behaviours: tuple[Behaviour, ...] = ()
+    identities: tuple[IdentityMatch, ...] = ()
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return (*self.behaviours, *self.identities)
 
     def date_windows(self) -> set[tuple[str, int]]:
         """``(field, days)`` of every relative-date condition on the profile."""
@@ -207,10 +252,10 @@ class SegmentRule:
 
 
 def criteria_from_filter(document: Any) -> Node:
-    """The profile part of a filter (which must have no behavioural conditions)."""
+    """The profile part of a filter (which must have no behavioural or identity conditions)."""
     rule = parse_filter(document)
-    if rule.behaviours:
-        raise Invalid("this filter has behavioural conditions")
+    if rule.clauses:
+        raise Invalid("this filter has behavioural or identity conditions")
     return rule.profile
 
 
@@ -222,6 +267,7 @@ def parse_filter(document: Any) -> SegmentRule:
     junction = _junction(document.get("junction", "and"), "filter.junction", problems)
     parts: list[Node] = []
     behaviours: list[Behaviour] = []
+    identities: list[IdentityMatch] = []
     for field, spec in document.items():
         if field == "junction":
             continue
@@ -231,24 +277,29 @@ def parse_filter(document: Any) -> SegmentRule:
             if behaviour is not None:
                 behaviours.append(behaviour)
             continue
+        if field.startswith("identities."):
+            identities.extend(_identity(field, spec, where, problems))
+            continue
         node = _field(_path(field, where, problems), spec, where, problems)
         if node is not None:
             parts.append(node)
     fields = [field for field in document if field != "junction"]
-    behavioural = any(field.startswith("events.") for field in fields)
-    if behavioural and junction is AnyOf and len(fields) > 1:
+    counted_rows = any(field.startswith(("events.", "identities.")) for field in fields)
+    if counted_rows and junction is AnyOf and len(fields) > 1:
         problems.append(
-            Problem('combines behavioural conditions with "and" only', "filter.junction")
+            Problem(
+                'combines behavioural and identity conditions with "and" only', "filter.junction"
+            )
         )
-    counted = sum(1 for _ in _conditions(parts)) + len(behaviours)
+    counted = sum(1 for _ in _conditions(parts)) + len(behaviours) + len(identities)
     if counted > MAX_CONDITIONS:
         problems.append(Problem(f"has more than {MAX_CONDITIONS} conditions", "filter"))
-    if not parts and not behaviours and not problems:
+    if not parts and not behaviours and not identities and not problems:
         problems.append(Problem("names no field", "filter"))
     if problems:
         raise Invalid.of(problems)
     profile = junction(tuple(parts)) if parts else AllOf(())
-    return SegmentRule(profile, tuple(behaviours))
+    return SegmentRule(profile, tuple(behaviours), tuple(identities))
 
 
 def _field(path: tuple[str, ...], spec: Any, where: str, problems: list[Problem]) -> Node | None:
@@ -291,6 +342,37 @@ def _behaviour(name: str, spec: Any, where: str, problems: list[Problem]) -> Beh
     if len(problems) > found or counted is None:
         return None
     return Behaviour(name, counted[0], counted[1], days, where_node)
+
+
+def _identity(field: str, spec: Any, where: str, problems: list[Problem]) -> list[IdentityMatch]:
+    """``identities.anonymous_id``: one match per operator, all of which must hold."""
+    kind = IDENTITY_FIELDS.get(field)
+    if kind is None:
+        problems.append(Problem(f"is not an identity field: {', '.join(IDENTITY_FIELDS)}", where))
+        return []
+    if not isinstance(spec, dict) or not isinstance(spec.get("conditions"), dict):
+        problems.append(Problem('must be {"conditions": {"$operator": [values]}}', where))
+        return []
+    operators = spec["conditions"]
+    if not operators:
+        problems.append(Problem("names no condition", where))
+    if len(operators) > 1 and str(spec.get("junction", "and")).lower() != "and":
+        problems.append(Problem('combines identity conditions with "and" only', where))
+    matches = []
+    for operator, values in operators.items():
+        at = f"{where}.conditions.{operator}"
+        if operator not in _IDENTITY_OPERATORS:
+            supported = ", ".join(sorted(_IDENTITY_OPERATORS))
+            problems.append(Problem(f"is not an operator identities support: {supported}", at))
+            continue
+        node = _condition(("value",), operator, values, at, problems)
+        if not isinstance(node, Condition):
+            continue
+        # The set semantics: a negated operator is "no identity satisfies the positive one".
+        present = not node.negated
+        positive = Condition(node.path, node.op, node.operand)
+        matches.append(IdentityMatch(kind, None if node.op is Op.EXISTS else positive, present))
+    return matches
 
 
 def _count_condition(
@@ -359,7 +441,8 @@ def _path(field: str, where: str, problems: list[Problem]) -> tuple[str, ...]:
     problems.append(
         Problem(
             "is not a field segments can use: id, source_id, name, email, phone, birthdate,"
-            " description, address.<part> or metadata.<key>",
+            " description, created_at, updated_at, address.<part>, metadata.<key>,"
+            " identities.anonymous_id or events.<name>",
             where,
         )
     )
@@ -436,11 +519,12 @@ def _supported() -> str:
 # -- live membership -----------------------------------------------------------------
 
 
-# How many of a behaviour's events each customer has: (behaviour, customer ids) -> counts.
-Counts = Callable[[Behaviour, Sequence[str]], Mapping[str, int]]
+# How many of the rows a clause counts (events, identities) each customer has:
+# (clause, customer ids) -> counts, absent meaning none.
+Counts = Callable[[Clause, Sequence[str]], Mapping[str, int]]
 
 
-def _no_events(_behaviour: Behaviour, _customer_ids: Sequence[str]) -> Mapping[str, int]:
+def _nothing_counted(_clause: Clause, _customer_ids: Sequence[str]) -> Mapping[str, int]:
     return {}
 
 
@@ -454,11 +538,15 @@ class Membership:
         self._matches = compile_all_matches([rule.profile for rule in self.rules])
         # Track events that can change a membership by being recorded.
         self.event_names = frozenset(b.name for rule in self.rules for b in rule.behaviours)
+        # Whether gaining (or losing) an identity can change a membership.
+        self.asks_identities = any(rule.identities for rule in self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.segments)
 
-    def matching(self, profile: Profile, now: datetime, counts: Counts = _no_events) -> set[str]:
+    def matching(
+        self, profile: Profile, now: datetime, counts: Counts = _nothing_counted
+    ) -> set[str]:
         """The ids of the filter segments the profile matches."""
         return self._matching([profile], now, counts)[profile.id]
 
@@ -468,21 +556,19 @@ class Membership:
         if not self.segments:
             return {profile.id: set() for profile in profiles}
         # The profile conditions first, in Python; then, only for the customers
-        # and segments still in question, one count query per behaviour.
+        # and segments still in question, one count query per behaviour or identity clause.
         candidates = {p.id: self._matches(profile_document(p), now) for p in profiles}
-        asked: dict[Behaviour, set[str]] = {}
+        asked: dict[Clause, set[str]] = {}
         for customer_id, indexes in candidates.items():
             for index in indexes:
-                for behaviour in self.rules[index].behaviours:
-                    asked.setdefault(behaviour, set()).add(customer_id)
-        counted = {b: counts(b, sorted(ids)) for b, ids in asked.items()}
+                for clause in self.rules[index].clauses:
+                    asked.setdefault(clause, set()).add(customer_id)
+        counted = {c: counts(c, sorted(ids)) for c, ids in asked.items()}
         return {
             customer_id: {
                 self.segments[index].id
                 for index in indexes
-                if all(
-                    b.holds(counted[b].get(customer_id, 0)) for b in self.rules[index].behaviours
-                )
+                if all(c.holds(counted[c].get(customer_id, 0)) for c in self.rules[index].clauses)
             }
             for customer_id, indexes in candidates.items()
         }
@@ -501,8 +587,10 @@ class Membership:
         workspace_id = profiles[0].workspace_id
         by_id = {segment.id: segment for segment in self.segments}
 
-        def counts(behaviour: Behaviour, customer_ids: Sequence[str]) -> Mapping[str, int]:
-            return unit.count_events(workspace_id, customer_ids, behaviour, now)
+        def counts(clause: Clause, customer_ids: Sequence[str]) -> Mapping[str, int]:
+            if isinstance(clause, IdentityMatch):
+                return unit.count_identities(workspace_id, customer_ids, clause)
+            return unit.count_events(workspace_id, customer_ids, clause, now)
 
         live = [p for p in profiles if p.deleted_at is None and p.merged_into is None]
         wanted = self._matching(live, now, counts)

@@ -60,6 +60,8 @@ class IdentityResolver:
         self.created: dict[str, Profile] = {}
         self.dirty: set[str] = set()
         self.new_identities: list[tuple[IdentityKey, str]] = []
+        self.linked: set[str] = set()  # customers who gained an identity in this transaction
+        self.changed_ids: set[str] = set()  # created or changed in it (flushes do not clear)
         self.events: list[EventRecord] = []
         self.groups: dict[str, dict[str, object]] = {}
         self.members: set[tuple[str, str]] = set()
@@ -179,6 +181,7 @@ class IdentityResolver:
             updated_at=self.now,
         )
         self.profiles[profile.id] = self.created[profile.id] = profile
+        self.changed_ids.add(profile.id)
         for key in keys:
             self._link(key, profile.id)
         return profile
@@ -195,9 +198,11 @@ class IdentityResolver:
             return
         self.owners[key] = customer_id
         self.new_identities.append((key, customer_id))
+        self.linked.add(customer_id)
 
     def _touch(self, profile: Profile) -> None:
         profile.updated_at = self.now
+        self.changed_ids.add(profile.id)
         if profile.id not in self.created:
             self.dirty.add(profile.id)
 
@@ -226,9 +231,8 @@ class IdentityResolver:
         self.events.append(event)
 
     def touched(self) -> list[Profile]:
-        """The profiles created or changed since the last flush (call before flushing)."""
-        ids = sorted(self.created.keys() | self.dirty)
-        return [self.profiles[customer_id] for customer_id in ids]
+        """The profiles created or changed in this transaction, merges included."""
+        return [self.profiles[customer_id] for customer_id in sorted(self.changed_ids)]
 
     def flush(self) -> None:
         """Write everything buffered, in an order that keeps references valid."""

@@ -16,7 +16,12 @@ from patron.domain.async_actions import AsyncActionUnit
 from patron.domain.profiles import IdentityKind, Profile
 
 if TYPE_CHECKING:  # these modules use the ports: import their types only here
-    from patron.domain.customer_segments import Behaviour, CustomerSegment, SegmentRule
+    from patron.domain.customer_segments import (
+        Behaviour,
+        CustomerSegment,
+        IdentityMatch,
+        SegmentRule,
+    )
     from patron.domain.customers import CustomerQuery
 
 T = TypeVar("T")
@@ -200,6 +205,12 @@ class CustomerSegmentUnit(Protocol):
         self, workspace_id: str, customer_ids: Sequence[str], behaviour: Behaviour, now: datetime
     ) -> dict[str, int]:
         """How many of each customer's events the behaviour counts (absent: none)."""
+        ...
+
+    def count_identities(
+        self, workspace_id: str, customer_ids: Sequence[str], match: IdentityMatch
+    ) -> dict[str, int]:
+        """How many of each customer's identities of the match's kind satisfy it (absent: none)."""
         ...
 
     def windowed_segments(self) -> list[CustomerSegment]:

@@ -63,10 +63,13 @@ def record_messages(
             resolver.add_group(message.group_id, message.traits, customer_id)
         stamp = segmentation.classify(message.document, now) if segmentation else DEFAULT_STAMP
         resolver.add_event(_event_record(workspace_id, customer_id, message, stamp))
-    # Customer segments follow the profiles just changed, and the customers
-    # whose new events a behavioural condition counts.
+    # Customer segments follow the profiles just changed, the customers whose
+    # new events a behavioural condition counts, and those who gained an
+    # identity if an identity condition asks about them.
     touched = resolver.touched() if membership else []
     acting = membership.acting_customers(resolver.events) if membership else set()
+    if membership and membership.asks_identities:
+        acting |= resolver.linked
     resolver.flush()
     if membership and (touched or acting):
         others = sorted(acting - {profile.id for profile in touched})

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from patron.domain.activity import ActivityType
 from patron.domain.criteria.tree import Op, Path
-from patron.domain.customer_segments import Behaviour, CustomerSegment, SegmentRule, SegmentType
+from patron.domain.customer_segments import (
+    Behaviour,
+    CustomerSegment,
+    IdentityMatch,
+    SegmentRule,
+    SegmentType,
+)
 from patron.store.criteria_sql import Expr, to_sql
 from patron.store.schema import (
     customer_activities,
     customer_segments,
     customers,
     events,
+    identities,
     segment_members,
 )
 
@@ -38,6 +56,8 @@ _COMPARE: dict[Op, Callable[[Any, int], Any]] = {
     Op.LT: lambda count, n: count < n,
     Op.LTE: lambda count, n: count <= n,
 }
+# Identity conditions have no dates: ``now`` is never read for them.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STAMPS = {"created_at": customers.c.created_at, "updated_at": customers.c.updated_at}
 # Voucherify address parts that a Segment address trait spells differently.
 _ADDRESS_SYNONYMS = {"line_1": "street", "postal_code": "postalCode"}
@@ -145,13 +165,15 @@ class CustomerSegmentQueries:
         """Fill the segment with every matching customer: ONE INSERT … SELECT.
 
         Each behavioural condition is a correlated count over the customer's
-        events (an index range: events by customer and time).
+        events (an index range: events by customer and time); each identity
+        condition a correlated EXISTS over their identities.
         """
         matching = to_sql(rule.profile, None, dialect=self._dialect, now=now, locate=self._locate)
         behaviour = [
             _COMPARE[b.op](self._event_count(b, customers.c.id, now), b.count)
             for b in rule.behaviours
         ]
+        behaviour += [self._has_identity(match) for match in rule.identities]
         members = select(
             literal(segment.id),
             customers.c.id,
@@ -239,6 +261,41 @@ class CustomerSegmentQueries:
                     *self._event_conditions(behaviour, now),
                 )
                 .group_by(events.c.customer_id)
+            )
+            found.update({customer_id: int(n) for customer_id, n in self.connection.execute(query)})
+        return found
+
+    def _identity_conditions(self, match: IdentityMatch) -> list[Any]:
+        conditions: list[Any] = [identities.c.kind == match.kind.value]
+        if match.where is not None:
+            plain = lambda _path: (identities.c.value, ())  # noqa: E731 (a text column)
+            conditions.append(
+                to_sql(match.where, None, dialect=self._dialect, now=_EPOCH, locate=plain)
+            )
+        return conditions
+
+    def _has_identity(self, match: IdentityMatch) -> Any:
+        """The identity condition on ``customers``, as a correlated (NOT) EXISTS."""
+        found = exists().where(
+            identities.c.workspace_id == customers.c.workspace_id,
+            identities.c.customer_id == customers.c.id,
+            *self._identity_conditions(match),
+        )
+        return found if match.present else ~found
+
+    def count_identities(
+        self, workspace_id: str, customer_ids: Sequence[str], match: IdentityMatch
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(customer_ids), 500):
+            query = (
+                select(identities.c.customer_id, func.count())
+                .where(
+                    identities.c.workspace_id == workspace_id,
+                    identities.c.customer_id.in_(customer_ids[start : start + 500]),
+                    *self._identity_conditions(match),
+                )
+                .group_by(identities.c.customer_id)
             )
             found.update({customer_id: int(n) for customer_id, n in self.connection.execute(query)})
         return found

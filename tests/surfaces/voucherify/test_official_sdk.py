@@ -1008,3 +1008,49 @@ def test_segments_follow_their_filters_through_the_sdk(shop: Shop) -> None:
     with pytest.raises(NotFoundException) as missing:
         segments.get_segment(created.id)
     assert error_body(missing.value, 404, "not_found")["resource_type"] == "segment"
+
+
+def test_behaviour_and_identity_segments_through_the_sdk(shop: Shop) -> None:
+    segments = voucherify.SegmentsApi(shop.customers.api_client)
+    buyers = segments.create_segment(
+        voucherify.SegmentsCreateRequestBody(
+            name="Two orders this week",
+            type="auto-update",
+            filter={"events.Order Completed": {"conditions": {"$more_than_equal": [2]}, "days": 7}},
+        )
+    )
+    web = segments.create_segment(
+        voucherify.SegmentsCreateRequestBody(
+            name="Seen on the web",
+            type="passive",
+            filter={"identities.anonymous_id": {"conditions": {"$starts_with": ["web-"]}}},
+        )
+    )
+    for _ in range(2):
+        track(shop, "buyer", "Order Completed", {"total": 10})
+    track(shop, "window-shopper", "Order Completed", {"total": 10})
+    page = {"userId": "window-shopper", "anonymousId": "web-42", "name": "Home"}
+    seen = httpx.post(f"{shop.url}/v1/page", auth=(shop.write_key, ""), json=page)
+    assert seen.status_code == 200, seen.text
+
+    in_buyers = shop.customers.list_customers(segment_id=buyers.id)
+    assert [c.source_id for c in in_buyers.customers or []] == ["buyer"]
+    on_web = shop.customers.list_customers(segment_id=web.id)
+    assert [c.source_id for c in on_web.customers or []] == ["window-shopper"]
+    entered = shop.customers.list_customer_activity("buyer", type="customer.segment.entered")
+    assert [a.data["segment"]["id"] for a in entered.data or []] == [buyers.id]
+    # Passive segments keep no entered/left records.
+    quiet = shop.customers.list_customer_activity("window-shopper", type="customer.segment.entered")
+    assert quiet.data == []
+
+    bad = httpx.post(
+        f"{shop.url}/v1/segments",
+        headers=shop.headers,
+        json={
+            "name": "Bad",
+            "type": "auto-update",
+            "filter": {"identities.anonymous_id": {"conditions": {"$more_than": [1]}}},
+        },
+    )
+    body = raw_error(bad, 400, "invalid_payload")
+    assert "identities.anonymous_id" in body["details"]
