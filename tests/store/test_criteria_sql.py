@@ -51,8 +51,10 @@ def python_ids(records: list[dict[str, Any]], criteria: list[Any]) -> set[int]:
 
 # -- strategies ---------------------------------------------------------------
 
-texts = st.text(alphabet="ab/.-\n é", max_size=4)
 numbers = st.sampled_from([0, 1, -1, 2, 12, 2.5, -3.75, 0.1, 1e-3, 2**40, 12345.678])
+# Strings that other JSON values print as: a string test must not match those values.
+LOOKALIKES = ["0", "1", "-1", "2.5", "0.001", "true", "false", "null", "", "[]", "{}", "[1]"]
+texts = st.one_of(st.text(alphabet="ab/.-\n é", max_size=4), st.sampled_from(LOOKALIKES))
 
 
 def _stamp(moment: datetime, form: int) -> str:
@@ -204,3 +206,19 @@ def test_edge_cases_agree(connection: Connection, criterion: Any, expected: bool
         connection.execute(insert(probe), [{"id": 0, "doc": record}])
     assert python_ids([record], [criterion]) == ({0} if expected else set())
     assert matching_ids(connection, [criterion]) == ({0} if expected else set())
+
+
+def test_strings_never_equal_other_values_that_print_alike(connection: Connection) -> None:
+    """String equality reads a value's text, where the dialect allows: "1" must not match 1."""
+    others: list[Any] = [0, 1, -1, 2.5, 0.001, True, False, None, [], {}, [1], {"d": 1}]
+    records = [{"a": value} for value in [*others, *LOOKALIKES]]
+    with connection.begin():
+        connection.execute(insert(probe), [{"id": i, "doc": r} for i, r in enumerate(records)])
+    for text in LOOKALIKES:
+        for criterion in (
+            {"field": "a", "op": "equals", "value": text},
+            {"field": "a", "op": "in", "value": [text, "zz"]},
+            {"field": "a", "op": "nequals", "value": text},
+        ):
+            expected = python_ids(records, [criterion])
+            assert matching_ids(connection, [criterion]) == expected, criterion

@@ -174,17 +174,24 @@ class CustomerSegmentQueries:
             for b in rule.behaviours
         ]
         behaviour += [self._has_identity(match) for match in rule.identities]
-        members = select(
-            literal(segment.id),
-            customers.c.id,
-            customers.c.workspace_id,
-            literal(now, customers.c.created_at.type),
-        ).where(
-            customers.c.workspace_id == segment.workspace_id,
-            customers.c.merged_into.is_(None),
-            customers.c.deleted_at.is_(None),
-            matching,
-            *behaviour,
+        members = (
+            select(
+                literal(segment.id),
+                customers.c.id,
+                customers.c.workspace_id,
+                literal(now, customers.c.created_at.type),
+            )
+            .where(
+                customers.c.workspace_id == segment.workspace_id,
+                customers.c.merged_into.is_(None),
+                customers.c.deleted_at.is_(None),
+                matching,
+                *behaviour,
+            )
+            # Read the workspace in created_at order, the order rows were written
+            # in: without it SQLite's planner walks a partial index in another
+            # order (birthdate, say) and reads the table at random, twice as slow.
+            .order_by(customers.c.created_at)
         )
         columns = ["segment_id", "customer_id", "workspace_id", "created_at"]
         self.connection.execute(insert(segment_members).from_select(columns, members))

@@ -239,11 +239,13 @@ for _columns in (
 # through the customers API, entered or left a segment. (``customer.created``
 # is read from the customer row and tracked events from the events table, so
 # the tracking hot path writes nothing here.)
+# No foreign keys: a backfill writes one row per member of a segment in bulk
+# (see migration 0007).
 customer_activities = Table(
     "customer_activities",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    Column("workspace_id", String(ID), nullable=False),
     Column("customer_id", String(ID), nullable=False),
     Column("type", String(60), nullable=False),
     Column("data", Json, nullable=False),
