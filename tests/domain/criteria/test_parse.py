@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -115,3 +116,26 @@ def test_the_portable_subset_is_accepted(pattern: str) -> None:
 def test_patterns_outside_the_subset_are_refused(pattern: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "required"),
+    [
+        ("^https://(www\\.)?partner0\\.example\\.(com|net)/", "partner0.example."),
+        ("abc?d", "ab"),  # c may be absent: the run before it
+        ("ab{2}cd", "cd"),
+        ("x[ab]yz", "yz"),
+        ("a.bc", "bc"),
+        ("(ab|c)d+ef", "ef"),
+        ("\\n\\tabc", "\n\tabc"),
+        ("a|bcd", ""),  # either branch: nothing is in every match
+        ("(abc)*", ""),
+    ],
+)
+def test_a_pattern_knows_the_text_every_match_contains(pattern: str, required: str) -> None:
+    compiled = compile_pattern(pattern)
+    assert compiled.required == required
+    # Every match of the pattern really contains it (checked on strings that match).
+    for text in ("https://partner0.example.com/x", "abd", "abbcd", "xayz", "aXbc", "cddef"):
+        if re.search(compiled.python, text, re.DOTALL):
+            assert required in text

@@ -169,6 +169,9 @@ class _Builder:
             return self._equals(path, cast(str | float | bool, operand))
         if op is Op.IN:
             options = cast(tuple[str | float | bool, ...], operand)
+            if len(options) > 1 and all(isinstance(option, str) for option in options):
+                # One set lookup instead of a chain of comparisons.
+                return f"({self.is_text(path)} and {v} in {self.constant(frozenset(options))})"
             return "(" + " or ".join(self._equals(path, option) for option in options) + ")"
         text = self.is_text(path) if op in _TEXT_OPS else ""
         if op is Op.BEGINS:
@@ -178,8 +181,12 @@ class _Builder:
         if op is Op.CONTAINS:
             return f"({text} and {self.constant(operand)} in {v})"
         if op is Op.REGEX:
-            search = _search(cast(Pattern, operand))
-            return f"({text} and {self.constant(search)}({v}) is not None)"
+            pattern = cast(Pattern, operand)
+            search = f"{self.constant(_search(pattern))}({v}) is not None"
+            required = pattern.required
+            if len(required) >= 3:  # a substring test first rules most values out
+                return f"({text} and {self.constant(required)} in {v} and {search})"
+            return f"({text} and {search})"
         comparison = {Op.GT: ">", Op.GTE: ">=", Op.LT: "<", Op.LTE: "<="}.get(op)
         if comparison is not None:
             f = self.as_number(path)

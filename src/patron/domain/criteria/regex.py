@@ -54,6 +54,11 @@ class _Scanner:
     out: list[str] = field(default_factory=list)
     groups: list[_Group] = field(default_factory=lambda: [_Group()])
     last: str | None = None  # "atom", "group:<has_repeat|alt>", "repeat", or None
+    # Plain characters every match contains: runs of the top-level sequence.
+    run: str = ""
+    best: str = ""
+    last_literal: bool = False  # the last atom is the last character of ``run``
+    top_alternation: bool = False  # "a|b" at the top level: nothing is required
 
     def peek(self, offset: int = 0) -> str:
         index = self.pos + offset
@@ -74,7 +79,24 @@ def compile_pattern(source: str) -> Pattern:
     _end_branch(scanner)
     python = "".join(scanner.out)
     re.compile(python)  # the subset always compiles; this guards the checker itself
-    return Pattern(source=source, python=python)
+    _break(scanner)
+    required = "" if scanner.top_alternation else scanner.best
+    return Pattern(source=source, python=python, required=required)
+
+
+def _literal(s: _Scanner, char: str) -> None:
+    """A plain character: part of the current required run, at the top level."""
+    if len(s.groups) == 1:
+        s.run += char
+        s.last_literal = True
+
+
+def _break(s: _Scanner) -> None:
+    """Anything but a plain character ends the top level's current run."""
+    if len(s.groups) == 1:
+        s.best = max(s.best, s.run, key=len)
+        s.run = ""
+    s.last_literal = False
 
 
 def _step(s: _Scanner) -> None:
@@ -88,6 +110,8 @@ def _step(s: _Scanner) -> None:
     elif char == ")":
         _close_group(s)
     elif char == "|":
+        if len(s.groups) == 1:
+            s.top_alternation = True
         _end_branch(s)
         s.groups[-1].has_alternation = True
         s.groups[-1].branch_empty = True
@@ -95,12 +119,17 @@ def _step(s: _Scanner) -> None:
     elif char in "*+?{":
         _repeat(s)
     elif char in "^$":
+        _break(s)
         _emit(s, "\\Z" if char == "$" else "^", None, 1)
         s.groups[-1].branch_empty = False
     elif char in "]}":
         raise PatternError(f"escape {char!r} at position {s.pos} as \\{char}")
+    elif char == ".":
+        _break(s)
+        _atom(s, ".", 1)
     else:
-        _atom(s, re.escape(char) if char != "." else ".", 1)
+        _literal(s, char)
+        _atom(s, re.escape(char), 1)
 
 
 def _emit(s: _Scanner, text: str, last: str | None, width: int) -> None:
@@ -117,14 +146,17 @@ def _atom(s: _Scanner, text: str, width: int) -> None:
 def _escape(s: _Scanner) -> None:
     nxt = s.peek(1)
     if nxt in _ESCAPES:
+        _literal(s, _ESCAPES[nxt])
         _atom(s, re.escape(_ESCAPES[nxt]), 2)
     elif nxt in _ESCAPABLE:
+        _literal(s, nxt)
         _atom(s, re.escape(nxt), 2)
     else:
         raise PatternError(f"\\{nxt} at position {s.pos} is not in the portable subset")
 
 
 def _bracket(s: _Scanner) -> None:
+    _break(s)
     start = s.pos
     s.pos += 1
     parts = ["["]
@@ -173,6 +205,7 @@ def _open_group(s: _Scanner) -> None:
     width = 3 if s.text.startswith("(?:", s.pos) else 1
     if width == 1 and s.peek(1) == "?":
         raise PatternError(f"'(?' at position {s.pos}: only (?: is in the portable subset")
+    _break(s)
     s.groups[-1].branch_empty = False
     s.groups.append(_Group())
     _emit(s, "(?:", None, width)
@@ -183,6 +216,7 @@ def _close_group(s: _Scanner) -> None:
         raise PatternError(f"')' at position {s.pos} closes no group")
     _end_branch(s)
     group = s.groups.pop()
+    s.last_literal = False
     kind = "group:complex" if group.has_repeat or group.has_alternation else "group:simple"
     if group.has_repeat:
         s.groups[-1].has_repeat = True
@@ -211,6 +245,9 @@ def _repeat(s: _Scanner) -> None:
             raise PatternError(f"repetition bounds at position {s.pos} must be 0 to {MAX_REPEAT}")
         text = bounds.group(0)
         del comma
+    if s.last_literal:  # the repeated character may be absent, or there many times
+        s.run = s.run[:-1]
+    _break(s)
     s.groups[-1].has_repeat = True
     _emit(s, text, "repeat", len(text))
     if s.peek() in ("?", "+"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,6 +36,8 @@ class Pattern:
 
     source: str  # as written: PostgreSQL runs it with ``~``
     python: str  # the same language for Python's ``re`` (``$`` becomes ``\\Z``)
+    # Plain text every match contains ("" if none): a cheap test before the regex.
+    required: str = field(default="", compare=False)
 
 
 Operand = Scalar | tuple[Scalar, ...] | tuple[float, float] | Pattern | datetime | int | None
