@@ -12,6 +12,11 @@ tree, over a customer's *profile document* (:func:`profile_document`)::
      "metadata.tier": {"conditions": {"$is": ["gold"]}},
      "address.city": {"conditions": {"$in": ["Paris", "Rome"]}, "junction": "or"}}
 
+Besides the profile, a filter may ask about behaviour (``events.<name>``: how
+many such track events, in a window) and identities
+(``identities.anonymous_id``: one of the customer's anonymous ids, or none);
+those are answered by counting rows in SQL (:data:`Clause`).
+
 Membership is kept live: creating a segment fills it with one set-based SQL
 statement (the store's backfill); every later change of a profile — through
 the customers API, a bulk job or the tracking API — re-evaluates that
