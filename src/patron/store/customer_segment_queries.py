@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
+    Table,
     and_,
     delete,
     exists,
@@ -258,16 +259,23 @@ class CustomerSegmentQueries:
     def count_events(
         self, workspace_id: str, customer_ids: Sequence[str], behaviour: Behaviour, now: datetime
     ) -> dict[str, int]:
+        conditions = self._event_conditions(behaviour, now)
+        return self._count_rows(events, workspace_id, customer_ids, conditions)
+
+    def _count_rows(
+        self, table: Table, workspace_id: str, customer_ids: Sequence[str], conditions: list[Any]
+    ) -> dict[str, int]:
+        """How many rows of ``table`` meeting ``conditions`` each customer has (absent: none)."""
         found: dict[str, int] = {}
         for start in range(0, len(customer_ids), 500):
             query = (
-                select(events.c.customer_id, func.count())
+                select(table.c.customer_id, func.count())
                 .where(
-                    events.c.workspace_id == workspace_id,
-                    events.c.customer_id.in_(customer_ids[start : start + 500]),
-                    *self._event_conditions(behaviour, now),
+                    table.c.workspace_id == workspace_id,
+                    table.c.customer_id.in_(customer_ids[start : start + 500]),
+                    *conditions,
                 )
-                .group_by(events.c.customer_id)
+                .group_by(table.c.customer_id)
             )
             found.update({customer_id: int(n) for customer_id, n in self.connection.execute(query)})
         return found
@@ -293,19 +301,8 @@ class CustomerSegmentQueries:
     def count_identities(
         self, workspace_id: str, customer_ids: Sequence[str], match: IdentityMatch
     ) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for start in range(0, len(customer_ids), 500):
-            query = (
-                select(identities.c.customer_id, func.count())
-                .where(
-                    identities.c.workspace_id == workspace_id,
-                    identities.c.customer_id.in_(customer_ids[start : start + 500]),
-                    *self._identity_conditions(match),
-                )
-                .group_by(identities.c.customer_id)
-            )
-            found.update({customer_id: int(n) for customer_id, n in self.connection.execute(query)})
-        return found
+        conditions = self._identity_conditions(match)
+        return self._count_rows(identities, workspace_id, customer_ids, conditions)
 
     # -- the time sweep -------------------------------------------------------------
 
