@@ -115,11 +115,19 @@ class _Values(ABC):
 
     def string_equals(self, expected: str) -> Expr | None:
         """Equality with a string in one JSON read, where the dialect allows (else None)."""
-        return None
+        return self.strings_in((expected,))
 
     def strings_in(self, options: tuple[str, ...]) -> Expr | None:
-        """Equality with one of several strings in one JSON read, where the dialect allows."""
-        return None
+        """Equality with one of several strings in one read of the value's text, where
+        the dialect's text of any other JSON value can equal none of them (else None)."""
+        if not self.path or not all(map(self.only_a_string_reads_as, options)):
+            return None
+        test = self.text() == options[0] if len(options) == 1 else self.text().in_(options)
+        return cast(Expr, func.coalesce(test, false()))
+
+    def only_a_string_reads_as(self, text: str) -> bool:
+        """Whether, of all JSON values, only the string ``text`` has ``text`` as its text."""
+        return False
 
     @abstractmethod
     def regex(self, pattern: Pattern) -> Expr: ...
@@ -145,17 +153,11 @@ class _Sqlite(_Values):
     def number(self) -> Expr:
         return sql_cast(self.text(), Float)
 
-    def string_equals(self, expected: str) -> Expr | None:
+    def only_a_string_reads_as(self, text: str) -> bool:
         # json_extract gives text only for a JSON string, object or array
         # (numbers and booleans come out as numbers, null as NULL): text equal
         # to an operand that cannot be an object's or array's JSON is a string.
-        return self.strings_in((expected,))
-
-    def strings_in(self, options: tuple[str, ...]) -> Expr | None:
-        if not self.path or any(option[:1] in ("[", "{") for option in options):
-            return None
-        test = self.text() == options[0] if len(options) == 1 else self.text().in_(options)
-        return cast(Expr, func.coalesce(test, false()))
+        return text[:1] not in ("[", "{")
 
     def is_boolean(self, expected: bool) -> Expr:
         return self.type() == ("true" if expected else "false")
@@ -205,15 +207,12 @@ class _Postgres(_Values):
         found = self.column.op("#>")(self._path())
         return cast(Expr, func.coalesce(found == bindparam(None, expected, type_=JSONB), false()))
 
-    def strings_in(self, options: tuple[str, ...]) -> Expr | None:
+    def only_a_string_reads_as(self, text: str) -> bool:
         # ``#>>`` prints any JSON value as text, and text is read 2-3 times as
         # fast as jsonb is compared. A number prints as digits or "-…", a
         # boolean as true/false, an object or array as {…}/[…], null as NULL:
         # text equal to an operand none of those can print as is a string.
-        if not self.path or not all(map(_only_a_string_prints_as, options)):
-            return None
-        test = self.text() == options[0] if len(options) == 1 else self.text().in_(options)
-        return cast(Expr, func.coalesce(test, false()))
+        return text[:1] not in _NOT_ONLY_STRINGS and text not in ("true", "false")
 
     def is_boolean(self, expected: bool) -> Expr:
         return and_(self.type() == "boolean", self.text() == ("true" if expected else "false"))
@@ -236,11 +235,6 @@ class _Postgres(_Values):
         limit_param = bindparam(None, limit, type_=DateTime(timezone=True))
         valid = case((rebuilt == day, compare(moment, limit_param)), else_=false())
         return case((value.op("~", return_type=Boolean)(DATE_PATTERN), valid), else_=false())
-
-
-def _only_a_string_prints_as(text: str) -> bool:
-    """Whether only a JSON string's text (``#>>``) can equal ``text``."""
-    return text[:1] not in _NOT_ONLY_STRINGS and text not in ("true", "false")
 
 
 _NOT_ONLY_STRINGS = frozenset("-0123456789[{")

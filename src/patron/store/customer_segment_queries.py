@@ -170,11 +170,11 @@ class CustomerSegmentQueries:
         condition a correlated EXISTS over their identities.
         """
         matching = to_sql(rule.profile, None, dialect=self._dialect, now=now, locate=self._locate)
-        behaviour = [
+        clauses = [
             _COMPARE[b.op](self._event_count(b, customers.c.id, now), b.count)
             for b in rule.behaviours
         ]
-        behaviour += [self._has_identity(match) for match in rule.identities]
+        clauses += [self._has_identity(match) for match in rule.identities]
         members = (
             select(
                 literal(segment.id),
@@ -187,7 +187,7 @@ class CustomerSegmentQueries:
                 customers.c.merged_into.is_(None),
                 customers.c.deleted_at.is_(None),
                 matching,
-                *behaviour,
+                *clauses,
             )
             # Read the workspace in created_at order, the order rows were written
             # in: without it SQLite's planner walks a partial index in another
