@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from patron.store.criteria_sql import register_sqlite_functions
+from patron.store.driver_sql import driver_connection, driver_errors
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Database:
                 # SQLite alters a table by copying it, which foreign keys would
                 # refuse; they are checked once the migrations are done. (The
                 # pragma only works outside a transaction: set it on the driver.)
-                _driver(connection).execute("PRAGMA foreign_keys=OFF")
+                driver_connection(connection).execute("PRAGMA foreign_keys=OFF")
             try:
                 config = Config()
                 config.set_main_option("script_location", str(MIGRATIONS))
@@ -79,7 +80,7 @@ class Database:
                     )
                 connection.commit()
                 if self.is_sqlite:
-                    driver = _driver(connection)
+                    driver = driver_connection(connection)
                     driver.execute("PRAGMA foreign_keys=ON")
                     broken = driver.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -88,11 +89,6 @@ class Database:
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
-
-
-def _driver(connection: Connection) -> Any:
-    """The DB-API connection under a SQLAlchemy one."""
-    return connection.connection.driver_connection
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
@@ -114,4 +110,7 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        # On the driver: every write transaction starts here, and SQLAlchemy's
+        # execution layer would cost more than the statement.
+        with driver_errors(connection, begin, ()):
+            driver_connection(connection).execute(begin)

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from patron.domain.ports import Segment, SegmentGroup
+from patron.store.driver_sql import DriverStatement
 from patron.store.schema import installations, segment_groups, segments
+
+_SEGMENTS_VERSION = DriverStatement(
+    lambda _dialect: select(installations.c.segments_version).where(
+        installations.c.workspace_id == bindparam("workspace_id")
+    )
+)
 
 
 class SegmentQueries:
@@ -33,10 +40,9 @@ class SegmentQueries:
         return self.connection.scalar(query)
 
     def segments_version(self, workspace_id: str) -> int:
-        query = select(installations.c.segments_version).where(
-            installations.c.workspace_id == workspace_id
-        )
-        return int(self.connection.scalar(query) or 0)
+        # Read by every tracking transaction: run on the driver.
+        version = _SEGMENTS_VERSION.scalar(self.connection, {"workspace_id": workspace_id})
+        return int(version or 0)
 
     def bump_segments_version(self, workspace_id: str) -> None:
         self.connection.execute(

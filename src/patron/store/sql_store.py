@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from patron.domain.errors import Unavailable
@@ -40,6 +41,9 @@ class SqlStore:
         read_threads: int = 4,
     ) -> None:
         self.database = database
+        # The writer thread's connection, kept between transactions (checking
+        # one out of the pool and back costs more than a small transaction).
+        self._writer: Connection | None = None
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="patron-read")
         self._committer = GroupCommitter(
             self._transaction, queue_limit=queue_limit, batch_limit=batch_limit
@@ -66,6 +70,7 @@ class SqlStore:
 
     async def close(self) -> None:
         await self._committer.close()
+        self._release_writer()
         self._readers.shutdown(wait=True)
         self.database.dispose()
 
@@ -76,10 +81,18 @@ class SqlStore:
         except DBAPIError as error:
             raise Unavailable("the database is not available; retry later") from error
 
+    def _release_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
     def _transaction(self, works: list[Callable[[Any], Any]]) -> list[Any]:
         results: list[Any] = []
         try:
-            with self.database.writer.begin() as connection:
+            if self._writer is None:
+                self._writer = self.database.writer.connect()
+            connection = self._writer
+            with connection.begin():
                 unit = SqlUnit(connection)
                 for index, work in enumerate(works):
                     try:
@@ -91,5 +104,7 @@ class SqlStore:
                     except Exception as error:
                         raise JobFailed(index, error) from error
         except DBAPIError as error:
+            # Start afresh: the pool checks the next connection before use.
+            self._release_writer()
             raise TransientError(str(error)) from error
         return results

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.elements import BindParameter
 
 from patron.domain.errors import Conflict
 from patron.domain.ports import ApiKey, EventRecord, IdentityKey, Workspace
@@ -33,6 +31,7 @@ from patron.store.async_action_queries import AsyncActionQueries
 from patron.store.customer_queries import CustomerQueries
 from patron.store.customer_segment_queries import CustomerSegmentQueries
 from patron.store.database import dumps
+from patron.store.driver_sql import DriverStatement, driver_connection, driver_errors
 from patron.store.profile_rows import PROFILE_UPDATE, profile_from_row, profile_row
 from patron.store.schema import (
     api_keys,
@@ -47,9 +46,6 @@ from patron.store.schema import (
 )
 from patron.store.segment_queries import SegmentQueries
 
-# Bound parameters per IN (...) list: well below every driver's limit.
-CHUNK = 500
-
 # Columns of the event document that live in their own columns.
 _EVENT_COLUMNS = {
     "messageId": "message_id",
@@ -61,12 +57,6 @@ _EVENT_COLUMNS = {
     "sentAt": "sent_at",
     "receivedAt": "received_at",
 }
-
-
-def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
-    items = list(values)
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 def _probe_each(column: ColumnElement[Any], found: Select[Any]) -> Select[Any]:
@@ -87,14 +77,27 @@ def _probe_each(column: ColumnElement[Any], found: Select[Any]) -> Select[Any]:
     return select(wanted.c.value, *hit.c).select_from(wanted).join(hit, true())
 
 
-# The two lookups every tracking transaction makes, built once: SQLAlchemy
-# spends more time constructing a statement than SQLite spends running it.
-_LOOKUPS: dict[str, tuple[ColumnElement[Any], Select[Any]]] = {
-    "message_id": (
+def _lookup(column: ColumnElement[Any], found: Select[Any]) -> DriverStatement:
+    """``(value, *columns)`` of the rows of ``found`` whose ``column`` is in ``:values``."""
+
+    def build(dialect: str) -> Select[Any]:
+        if dialect == "postgresql":
+            return _probe_each(column, found)
+        # SQLite: the values travel as one JSON array, whatever their number
+        # (a bound parameter each would run into SQLite's cap on them).
+        wanted = select(func.json_each(bindparam("values")).table_valued("value").c.value)
+        return found.with_only_columns(column, *found.selected_columns).where(column.in_(wanted))
+
+    return DriverStatement(build)
+
+
+# The two lookups every tracking transaction makes.
+_LOOKUPS = {
+    "message_id": _lookup(
         events.c.message_id,
         select(events.c.id).where(events.c.workspace_id == bindparam("workspace_id")),
     ),
-    "identity": (
+    "identity": _lookup(
         identities.c.value,
         select(identities.c.customer_id).where(
             identities.c.workspace_id == bindparam("workspace_id"),
@@ -103,15 +106,11 @@ _LOOKUPS: dict[str, tuple[ColumnElement[Any], Select[Any]]] = {
     ),
 }
 
-
-@functools.cache
-def _lookup_query(name: str, is_postgres: bool) -> Select[Any]:
-    """``(value, *columns)`` of the rows whose lookup column is in ``:values``."""
-    column, found = _LOOKUPS[name]
-    if is_postgres:
-        return _probe_each(column, found)
-    values: BindParameter[Any] = bindparam("values", expanding=True)
-    return found.with_only_columns(column, *found.selected_columns).where(column.in_(values))
+_IDENTITIES_INSERT = DriverStatement(
+    lambda _dialect: insert(identities).values(
+        {column.name: bindparam(column.name) for column in identities.c}
+    )
+)
 
 
 class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActionQueries):
@@ -122,13 +121,13 @@ class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActi
         self.is_postgres = connection.dialect.name == "postgresql"
 
     def _lookup(self, name: str, values: Collection[Any], **params: Any) -> list[Any]:
-        """Run lookup ``name`` for ``values`` (SQLite: in chunks; it caps bound parameters)."""
-        query = _lookup_query(name, self.is_postgres)
-        chunks = [list(values)] if self.is_postgres else _chunks(values)
-        rows: list[Any] = []
-        for chunk in chunks:
-            rows.extend(self.connection.execute(query, {"values": chunk, **params}))
-        return rows
+        """Run lookup ``name`` for ``values``."""
+        wanted = list(values) if self.is_postgres else dumps(list(values))
+        return _LOOKUPS[name].rows(self.connection, {"values": wanted, **params})
+
+    def _moment(self, value: datetime) -> Any:
+        """A datetime as the driver stores it in this database."""
+        return value if self.is_postgres else _sqlite_datetime(value)
 
     def _insert_ignoring_conflicts(self, table: Table) -> Insert:
         if self.is_postgres:
@@ -183,17 +182,18 @@ class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActi
     def add_identities(
         self, workspace_id: str, pairs: Sequence[tuple[IdentityKey, str]], now: datetime
     ) -> None:
+        created_at = self._moment(now)
         rows = [
             {
                 "workspace_id": workspace_id,
                 "kind": kind.value,
                 "value": value,
                 "customer_id": customer_id,
-                "created_at": now,
+                "created_at": created_at,
             }
             for (kind, value), customer_id in pairs
         ]
-        self.connection.execute(insert(identities), rows)
+        _IDENTITIES_INSERT.many(self.connection, rows)
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
         for table in (events, identities, customer_activities):
@@ -220,10 +220,13 @@ class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActi
     def add_events(self, records: Sequence[EventRecord]) -> None:
         # The hottest write: rows go to the driver as tuples, skipping
         # SQLAlchemy's per-row parameter processing (COPY on PostgreSQL).
+        driver = driver_connection(self.connection)
         if self.is_postgres:
-            driver = self.connection.connection.driver_connection
-            assert driver is not None
-            with driver.cursor() as cursor, cursor.copy(_EVENTS_COPY) as copy:
+            with (
+                driver_errors(self.connection, _EVENTS_COPY, None),
+                driver.cursor() as cursor,
+                cursor.copy(_EVENTS_COPY) as copy,
+            ):
                 for record in records:
                     copy.write_row(_event_tuple(record, _aware, dumps))
         else:
@@ -235,9 +238,9 @@ class SqlUnit(CustomerQueries, CustomerSegmentQueries, SegmentQueries, AsyncActi
                     formatted[value] = _sqlite_datetime(value)
                 return formatted[value]
 
-            self.connection.exec_driver_sql(
-                _EVENTS_INSERT, [_event_tuple(record, moment, dumps) for record in records]
-            )
+            rows = [_event_tuple(record, moment, dumps) for record in records]
+            with driver_errors(self.connection, _EVENTS_INSERT, rows):
+                driver.executemany(_EVENTS_INSERT, rows)
 
     def save_group(
         self, workspace_id: str, group_id: str, traits: dict[str, Any], now: datetime
