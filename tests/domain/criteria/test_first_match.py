@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patron.domain.criteria import compile_predicate, parse
+from patron.domain.criteria import first_match as first_match_module
 from patron.domain.criteria.first_match import compile_all_matches, compile_first_match
-from tests.store.test_criteria_sql import NOW, criteria_lists, records
+from tests.store.test_criteria_sql import NOW, criteria_lists, fields, records, texts
 
 
 def expected_index(trees: list[Any], record: dict[str, Any]) -> int:
@@ -28,6 +30,85 @@ def test_first_match_agrees_with_the_evaluator(
     first_match = compile_first_match(trees)
     for record in records:
         assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+
+
+# A condition that makes a tree a candidate only for some strings of a field
+# (or, negated, must not), over strings the records often hold.
+short_texts = st.sampled_from(["", "a", "b", "ab", "é"])
+string_guards = st.one_of(
+    st.builds(
+        lambda field, op, text: {"field": field, "op": op, "value": text},
+        fields,
+        st.sampled_from(["equals", "nequals"]),
+        st.one_of(short_texts, texts),
+    ),
+    st.builds(
+        lambda field, op, options: {"field": field, "op": op, "value": options},
+        fields,
+        st.sampled_from(["in", "nin"]),
+        st.lists(st.one_of(short_texts, texts, st.just(1)), min_size=1, max_size=3),
+    ),
+)
+guarded_criteria = st.builds(
+    lambda guards, rest: [*guards, *rest], st.lists(string_guards, max_size=2), criteria_lists
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=records, segment_criteria=st.lists(guarded_criteria, max_size=8))
+def test_dispatching_on_a_guarded_field_agrees_with_the_evaluator(
+    records: list[dict[str, Any]], segment_criteria: list[list[Any]]
+) -> None:
+    """Dispatch from the first guarded tree on (the default waits for four)."""
+    trees = [parse(criteria) for criteria in segment_criteria]
+    first_match = compile_first_match(trees, min_guarded=1)
+    for record in records:
+        assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+
+
+def test_segments_of_other_events_are_not_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the trees that can match an event's name are compiled for it; order still decides."""
+    compiled: list[int] = []
+    sequential = first_match_module._sequential_first_match
+
+    def counting(nodes: Any) -> Any:
+        compiled.append(len(nodes))
+        return sequential(nodes)
+
+    monkeypatch.setattr(first_match_module, "_sequential_first_match", counting)
+    trees = [
+        parse(
+            [
+                {"field": "event", "op": "equals", "value": f"E{n}"},
+                {"field": "n", "op": "gt", "value": n},
+            ]
+        )
+        for n in range(5)
+    ]
+    trees.append(parse([{"field": "event", "op": "in", "value": ["E1", "E2"]}]))
+    trees.append(parse([{"field": "n", "op": "gte", "value": 0}]))
+    first_match = compile_first_match(trees)
+
+    # Per name: its own tree(s) and the catch-all; for any other value, the catch-all.
+    assert sorted(compiled) == [1, 2, 2, 2, 3, 3]
+    assert first_match({"event": "E3", "n": 10}, NOW) == 3
+    assert first_match({"event": "E3", "n": 1}, NOW) == 6  # E3's tree fails; the catch-all matches
+    assert first_match({"event": "E2", "n": 1}, NOW) == 5
+    assert first_match({"event": "other", "n": 10}, NOW) == 6
+    assert first_match({"event": 3, "n": 10}, NOW) == 6  # not a string: no name's list
+    assert first_match({"n": -1}, NOW) == -1
+
+
+def test_only_strings_guard() -> None:
+    """``in`` a list holding a number, or ``nequals``, never keeps a tree from other values."""
+    trees = [parse([{"field": "k", "op": "equals", "value": f"v{n}"}]) for n in range(4)]
+    trees.append(parse([{"field": "k", "op": "in", "value": [1, "v9"]}]))
+    trees.append(parse([{"field": "k", "op": "nequals", "value": "v8"}]))
+    first_match = compile_first_match(trees, min_guarded=1)
+    assert first_match({"k": 1}, NOW) == 4
+    assert first_match({"k": "v9"}, NOW) == 4
+    assert first_match({"k": "v7"}, NOW) == 5
+    assert first_match({"k": "v8"}, NOW) == -1
 
 
 @settings(max_examples=200, deadline=None)

@@ -21,6 +21,7 @@ apart. A property test checks that both agree.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -37,8 +38,105 @@ _NUMBER = (int, float)
 _TEXT_OPS = frozenset({Op.BEGINS, Op.ENDS, Op.CONTAINS, Op.REGEX})
 
 
-def compile_first_match(nodes: Sequence[Node]) -> FirstMatch:
-    """One function testing ``nodes`` in order against a record."""
+# Dispatch on a field when at least this many trees require it to be one of
+# some strings, and the candidate lists compiled for its values hold no more
+# trees, together, than this many times the whole list (plus a little).
+_MIN_GUARDED = 4
+_COMPILE_BUDGET = 4
+
+
+def compile_first_match(nodes: Sequence[Node], *, min_guarded: int = _MIN_GUARDED) -> FirstMatch:
+    """A function testing ``nodes`` in order against a record.
+
+    Trees that can only match when some field is one of a few strings (say
+    ``event`` equals "Order Completed") are not tried against records where
+    it is not: the function first reads that field and picks a compiled
+    list of only the candidates for its value. Analysts define segments per
+    event name, so most of them are skipped for most events.
+    """
+    nodes = list(nodes)
+    guards = [_string_guards(node) for node in nodes]
+    counts = Counter(path for guard in guards for path in guard)
+    if not counts:
+        return _sequential_first_match(nodes)
+    path, count = counts.most_common(1)[0]
+    if count < min_guarded:
+        return _sequential_first_match(nodes)
+
+    def candidates(value: str | None) -> tuple[int, ...]:
+        """The trees that may match when the field holds ``value`` (None: no listed string)."""
+        return tuple(
+            index
+            for index, guard in enumerate(guards)
+            if path not in guard or (value is not None and value in guard[path])
+        )
+
+    values = {value for guard in guards if path in guard for value in guard[path]}
+    lists = {value: candidates(value) for value in values}
+    fallback = candidates(None)
+    distinct = {fallback, *lists.values()}
+    if sum(map(len, distinct)) > _COMPILE_BUDGET * len(nodes) + 64:
+        return _sequential_first_match(nodes)
+    compiled = {
+        indexes: (_sequential_first_match([nodes[i] for i in indexes]), indexes)
+        for indexes in distinct
+    }
+    table = {value: compiled[indexes] for value, indexes in lists.items()}
+    other = compiled[fallback]
+    read = _reader(path)
+
+    def first_match(record: Mapping[str, Any], now: datetime) -> int:
+        value = read(record)
+        match, indexes = table.get(value, other) if isinstance(value, str) else other
+        found = match(record, now)
+        return indexes[found] if found >= 0 else -1
+
+    return first_match
+
+
+def _string_guards(node: Node) -> dict[Path, frozenset[str]]:
+    """The fields ``node`` requires to hold one of some strings, and those strings.
+
+    Only the conditions ANDed at the top of the tree count: ``equals`` a
+    string and ``in`` a list of strings (both need the value to be a string).
+    """
+    items = node.items if isinstance(node, AllOf) else (node,)
+    guards: dict[Path, frozenset[str]] = {}
+    for item in items:
+        if not isinstance(item, Condition) or item.negated or not item.path:
+            continue
+        operand = item.operand
+        if item.op is Op.EQUALS and isinstance(operand, str):
+            allowed = frozenset([operand])
+        elif (
+            item.op is Op.IN
+            and isinstance(operand, tuple)
+            and all(isinstance(option, str) for option in operand)
+        ):
+            allowed = frozenset(cast(tuple[str, ...], operand))
+        else:
+            continue
+        guards[item.path] = guards[item.path] & allowed if item.path in guards else allowed
+    return guards
+
+
+def _reader(path: Path) -> Callable[[Mapping[str, Any]], Any]:
+    """The value at ``path``, as the compiled functions read it (None when unreachable)."""
+    first, rest = path[0], path[1:]
+
+    def read(record: Mapping[str, Any]) -> Any:
+        value = record.get(first)
+        for key in rest:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    return read
+
+
+def _sequential_first_match(nodes: Sequence[Node]) -> FirstMatch:
+    """One function testing every one of ``nodes`` in order."""
     builder = _Builder()
     tests = [builder.expression(node) for node in nodes]
     body = [f"if {test}:\n    return {index}" for index, test in enumerate(tests)]
