@@ -285,6 +285,13 @@ def percent(value: float | None, prefix: str = "") -> str:
     return "—" if value is None else f"{prefix}{value:.0%}"
 
 
+def _seconds(figures: dict[str, Any]) -> str:
+    """A measurement's rounds, as "1.2/1.0/1.1 s"."""
+    return (
+        "/".join(f"{seconds:.2f}" for seconds in figures.get("rounds", [figures["seconds"]])) + " s"
+    )
+
+
 def cpu_note(figures: dict[str, Any]) -> str:
     generator = "+".join(f"{cpu:.0f}%" for cpu in figures["generator_cpu_percent"])
     return f"CPU: Patron {figures['server_cpu_percent']:.0f}%, generator {generator}"
@@ -543,7 +550,8 @@ def customers_scenario(bench: Bench, kind: str) -> None:
             "plain SQL scan, same JSON predicate",
             0.5,
             f"{passive['members']:,} members in {passive['seconds']:.2f} s (scan "
-            f"{scan['seconds']:.2f} s); auto-update with entered records {auto['seconds']:.2f} s",
+            f"{scan['seconds']:.2f} s; medians of {_seconds(passive)} and {_seconds(scan)}); "
+            f"auto-update with entered records {auto['seconds']:.2f} s",
         )
     )
     again = figures["reevaluate"]
