@@ -506,9 +506,17 @@ def prefill_scenario(bench: Bench, kind: str) -> None:
         assert server_.fill is not None
         fill = server_.fill
         full = server_.measure("batch", args)
+        script = [sys.executable, str(HERE / "customer_segments.py"), f"--url={server_.url}"]
+        behaviour = run_json(
+            [*script, f"--workspace-id={server_.workspace_id}", "--customers=0", "--behaviour"]
+        )
     with patron(kind) as server_:  # the reference, measured right after
         empty = server_.measure("batch", args)
-    bench.store(kind, "prefill", {"fill": fill, "batch": full, "batch_empty_table": empty})
+    bench.store(
+        kind,
+        "prefill",
+        {"fill": fill, "batch": full, "batch_empty_table": empty, "behaviour": behaviour},
+    )
     minutes, seconds = divmod(fill["seconds"], 60)
     bench.rows.append(
         Row(
@@ -522,6 +530,22 @@ def prefill_scenario(bench: Bench, kind: str) -> None:
             f"fill: {int(minutes)} min {seconds:.0f} s ({fill['rows_per_s']:,.0f} rows/s, "
             f"{fill['customers']:,} customers, {fill['database_mb']:,.0f} MB); "
             f"{cpu_note(full)}",
+        )
+    )
+    scan, passive = behaviour["scan"], behaviour["backfill_passive"]
+    customers = fill["customers"]
+    bench.rows.append(
+        Row(
+            f"behavioural segment backfill, {customers:,} customers, {args.prefill:,} events",
+            NAMES[kind],
+            customers / passive["seconds"],
+            "customers/s",
+            customers / scan["seconds"],
+            "plain SQL: a correlated count of each customer's events",
+            0.5,
+            f"2+ orders in 30 days: {passive['members']:,} members in {passive['seconds']:.2f} s "
+            f"(scan {scan['seconds']:.2f} s; medians of {_seconds(passive)} and "
+            f"{_seconds(scan)})",
         )
     )
 

@@ -53,6 +53,7 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "server memory under sustained load (peak RSS)",
         "/v1/batch with 100 event segments",
         "/v1/batch after 20,000 rows",
+        "behavioural segment backfill, 10,000 customers, 20,000 events",
         "segment backfill over 20,000 customers",
         "re-evaluate one profile, 100 customer segments",
         "list_customers?email= at 20,000 customers",
@@ -80,7 +81,11 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert ingest["batch"]["events_per_s"] > ingest["batch"]["requests_per_s"]
     assert ingest["raw_inserts"]["rows"] > 0
     assert raw["sqlite"]["segments"]["segments"] == 100
-    assert raw["sqlite"]["prefill"]["fill"]["rows"] == 20_000
+    prefill = raw["sqlite"]["prefill"]
+    assert prefill["fill"]["rows"] == 20_000
+    behaviour = prefill["behaviour"]
+    assert behaviour["backfill_passive"]["members"] == behaviour["scan"]["matches"]
+    assert len(behaviour["scan"]["rounds"]) == 3
     customers = raw["sqlite"]["customers"]
     assert customers["fill"]["customers"] == 20_000
     # The backfill found exactly the customers the plain scan counts (and some).
