@@ -21,15 +21,21 @@ def expected_index(trees: list[Any], record: dict[str, Any]) -> int:
     return -1
 
 
+def assert_first_match_agrees(
+    records: list[dict[str, Any]], segment_criteria: list[list[Any]], **options: Any
+) -> None:
+    trees = [parse(criteria) for criteria in segment_criteria]
+    first_match = compile_first_match(trees, **options)
+    for record in records:
+        assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+
+
 @settings(max_examples=300, deadline=None)
 @given(records=records, segment_criteria=st.lists(criteria_lists, max_size=5))
 def test_first_match_agrees_with_the_evaluator(
     records: list[dict[str, Any]], segment_criteria: list[list[Any]]
 ) -> None:
-    trees = [parse(criteria) for criteria in segment_criteria]
-    first_match = compile_first_match(trees)
-    for record in records:
-        assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+    assert_first_match_agrees(records, segment_criteria)
 
 
 # A condition that makes a tree a candidate only for some strings of a field
@@ -60,10 +66,7 @@ def test_dispatching_on_a_guarded_field_agrees_with_the_evaluator(
     records: list[dict[str, Any]], segment_criteria: list[list[Any]]
 ) -> None:
     """Dispatch from the first guarded tree on (the default waits for four)."""
-    trees = [parse(criteria) for criteria in segment_criteria]
-    first_match = compile_first_match(trees, min_guarded=1)
-    for record in records:
-        assert first_match(record, NOW) == expected_index(trees, record), (record, segment_criteria)
+    assert_first_match_agrees(records, segment_criteria, min_guarded=1)
 
 
 def test_segments_of_other_events_are_not_tried(monkeypatch: pytest.MonkeyPatch) -> None:
