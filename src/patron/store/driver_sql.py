@@ -78,7 +78,7 @@ class DriverStatement:
         """Run the statement once per parameter set, in one driver call."""
         if not rows:
             return
-        sql, _ = self._arguments(connection.dialect, rows[0])
+        sql = self._compile(connection.dialect)[0]
         arguments = [self._arguments(connection.dialect, row)[1] for row in rows]
         with driver_errors(connection, sql, arguments):
             cursor = driver_connection(connection).cursor()
