@@ -40,12 +40,13 @@ from typing import Any
 
 import psycopg
 
-from patron.domain.customer_import import customer_row
-from patron.domain.customer_segments import CustomerSegment, Membership, SegmentType
-from patron.domain.customers import CustomerOrder, CustomerQuery
-from patron.domain.tracking import utcnow
+from patron.domain.clock import utcnow
+from patron.domain.customers.model import CustomerOrder, CustomerQuery
+from patron.domain.segments.customers.membership import Membership
+from patron.domain.segments.customers.model import CustomerSegment, SegmentType
 from patron.services import Services, open_services
 from patron.settings import Settings
+from patron.surfaces.voucherify.customer_rows import customer_row
 
 # The segment: pro-plan customers with an address in Britain or Italy (1 in 12 of prefill.py's).
 FILTER = {

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from patron.app import create_app
-from patron.domain.workspaces import KeyKind
+from patron.domain.tenancy.service import KeyKind
 from patron.services import Services, open_services
 from patron.settings import Settings
 from patron.store.schema import metadata

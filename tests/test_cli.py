@@ -67,7 +67,7 @@ def test_add_key_issues_a_working_second_key(cli: CliRunner) -> None:
 def test_add_key_issues_keys_of_every_kind(cli: CliRunner, database_url: str) -> None:
     import anyio
 
-    from patron.domain.workspaces import KeyKind
+    from patron.domain.tenancy.service import KeyKind
     from patron.services import open_services
     from patron.settings import Settings
 
@@ -98,7 +98,7 @@ def test_add_key_issues_keys_of_every_kind(cli: CliRunner, database_url: str) ->
 def test_customers_and_events_are_inspectable(cli: CliRunner, database_url: str) -> None:
     import anyio
 
-    from patron.domain.messages import MessageType, build_message
+    from patron.domain.tracking.messages import MessageType, build_message
     from patron.services import open_services
     from patron.settings import Settings
 

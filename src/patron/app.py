@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from patron import __version__
-from patron.domain.workspaces import DEFAULT_WORKSPACE
+from patron.domain.tenancy.service import DEFAULT_WORKSPACE
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
-from patron.surfaces.config.app import router as config_router
-from patron.surfaces.tracking.app import TrackingApp, endpoint_name
+from patron.surfaces.infinity.app import router as config_router
+from patron.surfaces.segment.app import TrackingApp, endpoint_name
 from patron.surfaces.voucherify.app import router as voucherify_router
 
 log = logging.getLogger("patron")

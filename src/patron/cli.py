@@ -18,14 +18,15 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from patron.domain import customer_import
-from patron.domain.async_actions import AsyncAction
-from patron.domain.customers import CustomerView
+from patron.domain.customers import rows as customer_rows
+from patron.domain.customers.model import CustomerView
 from patron.domain.errors import PatronError
-from patron.domain.workspaces import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
+from patron.domain.jobs.model import AsyncAction
+from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.services import Services, open_services
 from patron.settings import get_settings
 from patron.store.database import Database
+from patron.surfaces.voucherify.customer_rows import rows_from_csv
 
 T = TypeVar("T")
 
@@ -209,11 +210,9 @@ def customers_import(
 
     async def work(services: Services) -> tuple[AsyncAction, dict[str, int], float]:
         found = await services.workspaces.get(name=workspace)
-        rows = customer_import.rows_from_csv(data)
+        rows = rows_from_csv(data)
         jobs = services.async_actions
-        action = await jobs.submit(
-            workspace_id=found.id, type_=customer_import.CSV_IMPORT, rows=rows
-        )
+        action = await jobs.submit(workspace_id=found.id, type_=customer_rows.CSV_IMPORT, rows=rows)
         started = time.perf_counter()
         runner = asyncio.create_task(jobs.run_pending())
         with Progress(

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from functools import partial
 
-from patron.domain import customer_import
-from patron.domain.async_actions import AsyncActionService
+from patron.domain.changes import Subscriptions
 from patron.domain.clock import utcnow
-from patron.domain.customer_segments import (
-    CustomerSegmentService,
-    MembershipCache,
-    SegmentSweeper,
-)
-from patron.domain.customers import CustomerService
-from patron.domain.segment_groups import SegmentGroupService
-from patron.domain.segments import SegmentService
-from patron.domain.tracking import TrackingService
-from patron.domain.workspaces import WorkspaceService
+from patron.domain.customers import rows as customer_rows
+from patron.domain.customers.service import CustomerService
+from patron.domain.jobs.runner import AsyncActionService
+from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
+from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
+from patron.domain.segments.customers.service import CustomerSegmentService
+from patron.domain.segments.customers.sweeper import SegmentSweeper
+from patron.domain.segments.events.groups import SegmentGroupService
+from patron.domain.segments.events.service import SegmentService
+from patron.domain.tenancy.service import WorkspaceService
+from patron.domain.tracking.service import TrackingService
 from patron.settings import Settings
 from patron.store.database import Database
 from patron.store.sql_store import SqlStore
+from patron.store.unit import SqlUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class Services:
     segment_sweeper: SegmentSweeper
     segments: SegmentService
     segment_groups: SegmentGroupService
-    async_actions: AsyncActionService
+    async_actions: AsyncActionService[SqlUnit]
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -49,21 +49,21 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     if migrate:
         await asyncio.to_thread(database.migrate)
+    memberships = MembershipCache()  # compiled customer segments, per workspace
     store = SqlStore(
         database,
+        subscriptions=subscriptions(memberships),
         queue_limit=settings.ingest_queue_limit,
         batch_limit=settings.commit_batch_limit,
         read_threads=4 if database.is_sqlite else 8,
     )
-    # Compiled customer segments, shared by every writer of profiles.
-    memberships = MembershipCache()
-    apply_rows = partial(customer_import.apply_customer_rows, memberships=memberships)
+    apply_rows = customer_rows.apply_customer_rows
     return Services(
         store=store,
         workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
-        tracking=TrackingService(store, memberships=memberships),
-        customers=CustomerService(store, memberships=memberships),
-        customer_segments=CustomerSegmentService(store, memberships, utcnow),
+        tracking=TrackingService(store),
+        customers=CustomerService(store),
+        customer_segments=CustomerSegmentService(store, utcnow),
         segment_sweeper=SegmentSweeper(
             store, memberships, utcnow, interval=settings.segment_sweep_seconds
         ),
@@ -72,9 +72,19 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         async_actions=AsyncActionService(
             store,
             {
-                customer_import.CSV_IMPORT: apply_rows,
-                customer_import.BULK_UPDATE: apply_rows,
-                customer_import.METADATA_UPDATE: apply_rows,
+                customer_rows.CSV_IMPORT: apply_rows,
+                customer_rows.BULK_UPDATE: apply_rows,
+                customer_rows.METADATA_UPDATE: apply_rows,
             },
         ),
     )
+
+
+def subscriptions(memberships: MembershipCache) -> Subscriptions[SqlUnit]:
+    """Who reacts to which change, in the transaction that makes it."""
+    subscribed: Subscriptions[SqlUnit] = Subscriptions()
+    membership = MembershipListener(memberships)
+    subscribed.subscribe(ProfilesChanged, membership.profiles_changed)
+    subscribed.subscribe(EventsRecorded, membership.events_recorded)
+    subscribed.subscribe(CustomerDeleted, membership.customer_deleted)
+    return subscribed

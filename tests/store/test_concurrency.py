@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from patron.domain.messages import MessageType, build_message
+from patron.domain.tracking.messages import MessageType, build_message
 from patron.services import open_services
 from patron.settings import Settings
 from patron.store.schema import customers, events, identities

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from patron.domain.messages import MessageType, build_message
-from patron.domain.profiles import IdentityKind
+from patron.domain.people.profiles import IdentityKind
+from patron.domain.tracking.messages import MessageType, build_message
 from patron.services import Services
 from patron.store.driver_sql import DriverStatement, driver_connection
 from patron.store.schema import workspaces

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from patron.domain.workspaces import KeyKind
+from patron.domain.tenancy.service import KeyKind
 from patron.services import Services
 from tests.patron_server import patron_cli, running_server
 

@@ -8,13 +8,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from patron import __version__
-from patron.client._answers import (
-    Refusal,
-    RetryPolicy,
-    Transient,
-    is_retryable,
-    refusal,
-)
+from patron.client._answers import Refusal, RetryPolicy, Transient, is_retryable, refusal
 from patron.client._batching import Pending, body, sent_at
 from patron.client.errors import DeliveryFailed
 

@@ -37,7 +37,14 @@ class PatronError(Exception):
 
 
 class NotFound(PatronError):
+    """No ``kind`` (``"customer"``, ``"segment"``, …) is known by ``ref``."""
+
     code = "not_found"
+
+    def __init__(self, kind: str, ref: object, message: str | None = None) -> None:
+        super().__init__(message or f"no {kind} {ref!r}")
+        self.kind = kind
+        self.ref = ref
 
 
 class Conflict(PatronError):

@@ -127,14 +127,16 @@ events.append_column(Column("segment_id", Integer))
 events.append_column(Column("segment_group_id", Integer))
 
 # A workspace's Infinity installation number (igrp). ``segments_version``
-# grows with every change to its segments or groups, so each process can tell
-# cheaply whether its compiled segment list is stale.
+# grows with every change to its event segments or groups, and
+# ``customer_segments_version`` with every change to its customer segments, so
+# each process can tell cheaply whether its compiled segment lists are stale.
 installations = Table(
     "installations",
     metadata,
     Column("igrp", Integer, primary_key=True, autoincrement=True),
     Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False, unique=True),
     Column("segments_version", Integer, nullable=False),
+    Column("customer_segments_version", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -197,8 +199,9 @@ async_action_results = Table(
     Column("action_id", String(ID), ForeignKey("async_actions.id"), primary_key=True),
     Column("row", Integer, primary_key=True, autoincrement=False),
     Column("status", String(20), nullable=False),
-    Column("customer_id", String(ID)),
-    Column("source_id", String(EXTERNAL_ID)),
+    # The record the row made or changed: Patron's id and the caller's key for it.
+    Column("record_id", String(ID)),
+    Column("record_key", String(EXTERNAL_ID)),
     Column("error", Json),
 )
 

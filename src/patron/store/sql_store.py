@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from patron.domain.changes import Subscriptions
 from patron.domain.errors import Unavailable
 from patron.store.committer import GroupCommitter, JobFailed, TransientError
 from patron.store.database import Database
@@ -30,17 +31,23 @@ def is_transient(error: DBAPIError) -> bool:
 
 
 class SqlStore:
-    """Implements the domain's :class:`~patron.domain.ports.Store` on a :class:`Database`."""
+    """Implements :class:`~patron.domain.store.Store` ``[SqlUnit]`` on a :class:`Database`.
+
+    Every unit it opens carries ``subscriptions``: the listeners that run, in
+    the same transaction, when a service publishes a change.
+    """
 
     def __init__(
         self,
         database: Database,
         *,
+        subscriptions: Subscriptions[SqlUnit] | None = None,
         queue_limit: int = 50_000,
         batch_limit: int = 5_000,
         read_threads: int = 4,
     ) -> None:
         self.database = database
+        self.subscriptions = subscriptions if subscriptions is not None else Subscriptions()
         # The writer thread's connection, kept between transactions (checking
         # one out of the pool and back costs more than a small transaction).
         self._writer: Connection | None = None
@@ -49,14 +56,14 @@ class SqlStore:
             self._transaction, queue_limit=queue_limit, batch_limit=batch_limit
         )
 
-    async def write(self, work: Callable[[Any], T], *, size: int = 1) -> T:
+    async def write(self, work: Callable[[SqlUnit], T], *, size: int = 1) -> T:
         result: T = await self._committer.submit(work, size)
         return result
 
     async def write_batched(
         self,
         key: Hashable,
-        work: Callable[[Any, list[P]], Sequence[T]],
+        work: Callable[[SqlUnit, list[P]], Sequence[T]],
         payload: P,
         *,
         size: int,
@@ -64,7 +71,7 @@ class SqlStore:
         result: T = await self._committer.submit_batch(key, work, payload, size)
         return result
 
-    async def read(self, work: Callable[[Any], T]) -> T:
+    async def read(self, work: Callable[[SqlUnit], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read, work)
 
@@ -74,10 +81,10 @@ class SqlStore:
         self._readers.shutdown(wait=True)
         self.database.dispose()
 
-    def _read(self, work: Callable[[Any], T]) -> T:
+    def _read(self, work: Callable[[SqlUnit], T]) -> T:
         try:
             with self.database.reader.connect() as connection, connection.begin():
-                return work(SqlUnit(connection))
+                return work(SqlUnit(connection, self.subscriptions))
         except DBAPIError as error:
             raise Unavailable("the database is not available; retry later") from error
 
@@ -93,7 +100,7 @@ class SqlStore:
                 self._writer = self.database.writer.connect()
             connection = self._writer
             with connection.begin():
-                unit = SqlUnit(connection)
+                unit = SqlUnit(connection, self.subscriptions)
                 for index, work in enumerate(works):
                     try:
                         results.append(work(unit))

@@ -19,13 +19,14 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from patron.domain import customer_import
-from patron.domain.customer_import import CUSTOMER_PROPERTIES, customer_row
-from patron.domain.customers import validate_page
+from patron.domain.customers import rows as customer_rows
+from patron.domain.customers.service import validate_page
 from patron.domain.errors import Invalid, NotFound, PatronError, Problem, TooLarge
 from patron.services import Services
-from patron.surfaces.body import parse_json_object, read_body
+from patron.surfaces.http.body import parse_json_object, read_body
+from patron.surfaces.voucherify import customer_rows as voucherify_rows
 from patron.surfaces.voucherify import wire
+from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
 from patron.surfaces.voucherify.errors import error_response
 
 # Voucherify's limit for bulk requests and CSV files.
@@ -124,24 +125,24 @@ async def list_customers(request: Request) -> Response:
 async def import_customers_csv(request: Request) -> Response:
     services, workspace_id = await _open(request)
     data = await _csv_file(request)
-    rows = await asyncio.to_thread(customer_import.rows_from_csv, data)
-    return await _submit(services, workspace_id, customer_import.CSV_IMPORT, rows)
+    rows = await asyncio.to_thread(voucherify_rows.rows_from_csv, data)
+    return await _submit(services, workspace_id, customer_rows.CSV_IMPORT, rows)
 
 
 @router.post("/customers/bulk/async")
 @voucherify_errors
 async def update_customers_in_bulk(request: Request) -> Response:
     services, workspace_id = await _open(request)
-    rows = customer_import.rows_from_bulk_update(await _json(request, MAX_BULK))
-    return await _submit(services, workspace_id, customer_import.BULK_UPDATE, rows)
+    rows = voucherify_rows.rows_from_bulk_update(await _json(request, MAX_BULK))
+    return await _submit(services, workspace_id, customer_rows.BULK_UPDATE, rows)
 
 
 @router.post("/customers/metadata/async")
 @voucherify_errors
 async def update_customers_metadata_in_bulk(request: Request) -> Response:
     services, workspace_id = await _open(request)
-    rows = customer_import.rows_from_metadata_update(await _json(request, MAX_BULK))
-    return await _submit(services, workspace_id, customer_import.METADATA_UPDATE, rows)
+    rows = voucherify_rows.rows_from_metadata_update(await _json(request, MAX_BULK))
+    return await _submit(services, workspace_id, customer_rows.METADATA_UPDATE, rows)
 
 
 @router.get("/customers/{customer_id}")

@@ -24,7 +24,7 @@ from patron.domain.errors import (
     Unauthorized,
     Unavailable,
 )
-from patron.surfaces.status import HTTP_STATUS
+from patron.surfaces.http.status import HTTP_STATUS
 
 # Voucherify's key and message for each kind of error.
 KEYS: dict[type[PatronError], tuple[str, str]] = {

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from patron.domain.activity import ACTIONS, EFFECTS, Activity, ActivityQuery
-from patron.domain.async_actions import AsyncAction, RowResult, RowStatus
-from patron.domain.customer_segments import CustomerSegment
-from patron.domain.customers import CustomerOrder, CustomerQuery, DeletionReport
+from patron.domain.customers.model import CustomerOrder, CustomerQuery, DeletionReport
 from patron.domain.errors import Invalid, Problem
-from patron.domain.profiles import Profile
+from patron.domain.jobs.model import AsyncAction, RowResult, RowStatus
+from patron.domain.people.activity import ACTIONS, EFFECTS, Activity, ActivityQuery
+from patron.domain.people.profiles import Profile
+from patron.domain.segments.customers.model import CustomerSegment
 
 # Voucherify's address parts, and the Segment address trait each may come from.
 ADDRESS_PARTS = {
@@ -160,8 +160,8 @@ def async_action_result(action: AsyncAction, results: list[RowResult]) -> dict[s
         row: dict[str, Any] = {
             "row": result.row,
             "status": outcome.status.value,
-            "id": outcome.customer_id,
-            "source_id": outcome.source_id,
+            "id": outcome.record_id,
+            "source_id": outcome.record_key,
             "found": outcome.status is RowStatus.UPDATED,
             "updated": outcome.status is not RowStatus.FAILED,
         }

@@ -1,0 +1,208 @@
+"""Async actions: bulk jobs accepted at once (202) and finished in the background.
+
+A job is stored with its whole input before the request is answered, so an
+accepted job is never forgotten. A runner in every Patron process works
+through unfinished jobs, oldest first, in chunks: each chunk's changes, its
+per-row results and the job's ``processed`` count commit in ONE transaction,
+and only if ``processed`` still has the value the chunk started from. So a
+restart resumes a job exactly where it stopped, and two processes working on
+the same job never apply a chunk twice (the loser's transaction rolls back).
+
+What a row means is up to the job's type: a :data:`RowHandler` registered
+for it applies a chunk of rows inside the transaction and reports each row's
+outcome. A row that fails (bad data) is reported and skipped; the job goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from patron.domain.background import BackgroundLoop
+from patron.domain.clock import utcnow
+from patron.domain.errors import NotFound
+from patron.domain.jobs.model import (
+    AsyncAction,
+    OperationStatus,
+    RowOutcome,
+    RowResult,
+    RowStatus,
+    Status,
+)
+from patron.domain.jobs.ports import JobUnit
+from patron.domain.store import Store
+
+log = logging.getLogger(__name__)
+
+ID_PREFIX = "aa_"
+MAX_CHUNK_FAILURES = 3
+
+U = TypeVar("U", bound=JobUnit)
+
+
+# Applies a chunk of rows (``first`` is the first one's position) in the open
+# transaction; one outcome per row, in order.
+RowHandler = Callable[[U, str, Sequence[Any], datetime], list[RowOutcome]]
+
+
+class ChunkTaken(Exception):
+    """Another process committed this chunk first: roll this attempt back."""
+
+
+class AsyncActionService(Generic[U]):
+    """Accepts bulk jobs and runs them to completion in the background."""
+
+    def __init__(
+        self,
+        store: Store[U],
+        handlers: Mapping[str, RowHandler[U]],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        chunk_size: int = 500,
+        idle_seconds: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.chunk_size = chunk_size
+        # Woken by a new job; else looks again every idle_seconds: another
+        # process may have accepted one.
+        self._loop = BackgroundLoop("async-actions", self.run_pending, idle_seconds)
+        self._rows: dict[str, list[Any]] = {}  # the running job's input, read once
+
+    async def submit(
+        self, *, workspace_id: str, type_: str, rows: Sequence[Any], request_id: str | None = None
+    ) -> AsyncAction:
+        """Store the job (committed before this returns) and wake the runner."""
+        if type_ not in self.handlers:
+            raise ValueError(f"no handler for async action type {type_!r}")
+        now = self.clock()
+        action = AsyncAction(
+            id=ID_PREFIX + secrets.token_hex(10),
+            workspace_id=workspace_id,
+            type=type_,
+            status=Status.ENQUEUED,
+            operation_status=None,
+            request_id=request_id or "v-" + secrets.token_hex(12),
+            total=len(rows),
+            processed=0,
+            failed=0,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.store.write(lambda unit: unit.add_async_action(action, rows), size=len(rows))
+        self._loop.wake()
+        return action
+
+    async def get(self, *, workspace_id: str, action_id: str) -> AsyncAction:
+        found = await self.store.read(lambda unit: unit.get_async_action(workspace_id, action_id))
+        if found is None:
+            raise NotFound("async_action", action_id, f"no async action {action_id!r}")
+        return found
+
+    async def results(self, *, workspace_id: str, action_id: str) -> list[RowResult]:
+        """Each processed row's outcome, by position."""
+        await self.get(workspace_id=workspace_id, action_id=action_id)
+        return await self.store.read(lambda unit: unit.list_async_action_results(action_id))
+
+    async def list(
+        self, *, workspace_id: str, limit: int = 10, created_before: datetime | None = None
+    ) -> list[AsyncAction]:
+        return await self.store.read(
+            lambda unit: unit.list_async_actions(
+                workspace_id, limit=limit, created_before=created_before
+            )
+        )
+
+    # -- the runner ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run unfinished jobs in the background (those left by a restart first)."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        """Stop between chunks; unfinished jobs resume at the next start."""
+        await self._loop.stop()
+
+    async def run_pending(self) -> int:
+        """Work through every unfinished job now; return how many were finished."""
+        finished = 0
+        while True:
+            pending = await self.store.read(lambda unit: unit.unfinished_async_actions())
+            if not pending:
+                return finished
+            for action in pending:
+                await self._process(action)
+                finished += 1
+
+    async def _process(self, action: AsyncAction) -> None:
+        handler = self.handlers.get(action.type)
+        if handler is None:
+            await self._finish(action, Status.FAILED, OperationStatus.FAILED)
+            return
+        rows = self._rows.get(action.id)
+        if rows is None:
+            rows = await self.store.read(lambda unit: unit.async_action_rows(action.id))
+            self._rows = {action.id: rows}  # only the job being run is kept in memory
+        current, failures = action, 0
+        while current.processed < current.total:
+            start = current.processed
+            chunk = rows[start : start + self.chunk_size]
+            work = partial(
+                self._apply_chunk, action=current, handler=handler, start=start, chunk=chunk
+            )
+            try:
+                await self.store.write(work, size=len(chunk))
+            except ChunkTaken:
+                pass  # another process did it; carry on from where the job now is
+            except Exception:
+                # Transient database faults were already retried by the store;
+                # a chunk that keeps failing fails its job instead of looping.
+                failures += 1
+                log.exception("async action %s: chunk at row %d failed", action.id, start)
+                if failures >= MAX_CHUNK_FAILURES:
+                    await self._finish(current, Status.FAILED, OperationStatus.FAILED)
+                    return
+                await asyncio.sleep(0.1 * 2**failures)
+                continue
+            fresh = await self.store.read(lambda unit: unit.get_async_action(None, action.id))
+            if fresh is None or fresh.finished:
+                return
+            current = fresh
+        await self._finish(current, Status.DONE, OperationStatus.SUCCESS)
+        self._rows.pop(action.id, None)
+
+    def _apply_chunk(
+        self,
+        unit: U,
+        *,
+        action: AsyncAction,
+        handler: RowHandler[U],
+        start: int,
+        chunk: Sequence[Any],
+    ) -> None:
+        now = self.clock()
+        outcomes = handler(unit, action.workspace_id, chunk, now)
+        failed = sum(outcome.status is RowStatus.FAILED for outcome in outcomes)
+        taken = not unit.advance_async_action(
+            action.id, expected=start, processed=start + len(chunk), failed=failed, now=now
+        )
+        if taken:
+            raise ChunkTaken(action.id)
+        results = [RowResult(start + i, outcome) for i, outcome in enumerate(outcomes)]
+        unit.add_async_action_results(action.id, results)
+
+    async def _finish(
+        self, action: AsyncAction, status: Status, operation: OperationStatus
+    ) -> AsyncAction:
+        now = self.clock()
+        await self.store.write(
+            lambda unit: unit.finish_async_action(action.id, status, operation, now)
+        )
+        return replace(action, status=status, operation_status=operation, finished_at=now)

@@ -1,0 +1,39 @@
+"""What happens to people that other capabilities react to (see :mod:`patron.domain.changes`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from patron.domain.changes import Change
+from patron.domain.people.profiles import Profile
+from patron.domain.people.records import EventRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesChanged(Change):
+    """Profiles were created or changed (merges included), and are saved."""
+
+    workspace_id: str
+    profiles: Sequence[Profile]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventsRecorded(Change):
+    """Events were stored; ``linked``: customers who gained an identity meanwhile."""
+
+    workspace_id: str
+    events: Sequence[EventRecord]
+    now: datetime
+    linked: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDeleted(Change):
+    """A customer was deleted (its profile is saved with ``deleted_at`` set)."""
+
+    workspace_id: str
+    profile: Profile
+    now: datetime

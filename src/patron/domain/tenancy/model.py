@@ -1,0 +1,22 @@
+"""Workspaces (tenants) and their API keys, as stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Workspace:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class ApiKey:
+    workspace_id: str
+    kind: str
+    key_hash: str
+    hint: str  # the first characters, so an operator can tell keys apart
+    created_at: datetime

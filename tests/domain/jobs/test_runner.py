@@ -1,0 +1,193 @@
+"""Bulk customer jobs (async actions): accepted, resumed after a restart, applied once."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any
+
+import pytest
+
+from patron.domain.clock import utcnow
+from patron.domain.customers import rows as customer_rows
+from patron.domain.customers.rows import BULK_UPDATE, CSV_IMPORT, apply_customer_rows
+from patron.domain.errors import Invalid
+from patron.domain.jobs.model import OperationStatus, RowOutcome, RowStatus, Status
+from patron.domain.jobs.runner import AsyncActionService
+from patron.domain.tracking.messages import MessageType, build_message
+from patron.services import Services, open_services
+from patron.settings import Settings
+from patron.surfaces.voucherify.customer_rows import (
+    rows_from_bulk_update,
+    rows_from_csv,
+    rows_from_metadata_update,
+)
+from tests.conftest import make_workspace
+
+pytestmark = pytest.mark.anyio
+
+CSV = (
+    "Source_id,Name,Email,Birthdate,Address_City,Address_Line_1,plan,Empty\n"
+    "u1,Ada,ada@example.com,1815-12-10,London,12 St James's Sq,pro,\n"
+    "\n"
+    "u2,Grace,grace@example.com,1906-13-09,,,free,\n"
+    ",Nobody,,,,,trial,\n"
+)
+
+
+async def profile(services: Services, workspace_id: str, ref: str) -> Any:
+    return (await services.customers.get(workspace_id=workspace_id, ref=ref)).profile
+
+
+async def identify(services: Services, workspace_id: str, user_id: str, **traits: Any) -> None:
+    document = {"type": "identify", "userId": user_id, "traits": traits}
+    message, problems = build_message(MessageType.IDENTIFY, document, received_at=utcnow())
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=workspace_id, messages=[message])
+
+
+async def test_a_csv_import_creates_updates_and_reports_each_row(services: Services) -> None:
+    workspace = await make_workspace(services)
+    await identify(services, workspace.id, "u1", plan="basic", seen=True)
+    action = await services.async_actions.submit(
+        workspace_id=workspace.id, type_=CSV_IMPORT, rows=rows_from_csv(CSV.encode())
+    )
+    assert action.status is Status.ENQUEUED
+    assert action.total == 3  # the blank line is no row
+
+    assert await services.async_actions.run_pending() == 1
+    done = await services.async_actions.get(workspace_id=workspace.id, action_id=action.id)
+    assert (done.status, done.operation_status) == (Status.DONE, OperationStatus.SUCCESS)
+    assert (done.processed, done.failed, done.progress) == (3, 1, 100)
+    assert done.processing_time_ms is not None
+
+    results = await services.async_actions.results(workspace_id=workspace.id, action_id=action.id)
+    assert [(r.row, r.outcome.status, r.outcome.record_key) for r in results] == [
+        (0, RowStatus.UPDATED, "u1"),
+        (1, RowStatus.FAILED, "u2"),
+        (2, RowStatus.CREATED, None),
+    ]
+    assert results[1].outcome.error == {
+        "code": "invalid_row",
+        "message": "birthdate must be a date, YYYY-MM-DD",
+    }
+    ada = await profile(services, workspace.id, "u1")  # the tracking API's customer, updated
+    assert (ada.name, ada.email, ada.birthdate) == ("Ada", "ada@example.com", "1815-12-10")
+    assert ada.address == {"city": "London", "line_1": "12 St James's Sq"}
+    assert ada.attributes == {"plan": "pro", "seen": True}  # metadata merged, empty cells skipped
+    nobody = await profile(services, workspace.id, results[2].outcome.record_id or "")
+    assert (nobody.name, nobody.external_id, nobody.attributes) == (
+        "Nobody",
+        None,
+        {"plan": "trial"},
+    )
+    with pytest.raises(Exception, match="no customer"):
+        await profile(services, workspace.id, "u2")  # the failed row changed nothing
+
+
+async def test_bulk_and_metadata_updates(services: Services) -> None:
+    workspace = await make_workspace(services)
+    rows = rows_from_bulk_update(
+        [
+            {"source_id": "a", "name": "A", "address": {"city": "Oslo"}, "metadata": {"x": 1}},
+            {"source_id": "b", "birthdate": "2000-01-02", "email": "b@example.com"},
+        ]
+    )
+    await services.async_actions.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows)
+    meta = rows_from_metadata_update({"source_ids": ["a", "b"], "metadata": {"vip": True}})
+    await services.async_actions.submit(
+        workspace_id=workspace.id, type_=customer_rows.METADATA_UPDATE, rows=meta
+    )
+    assert await services.async_actions.run_pending() == 2
+    a, b = await profile(services, workspace.id, "a"), await profile(services, workspace.id, "b")
+    assert (a.name, a.address, a.attributes) == ("A", {"city": "Oslo"}, {"x": 1, "vip": True})
+    assert (b.birthdate, b.email, b.attributes) == ("2000-01-02", "b@example.com", {"vip": True})
+    listed = await services.async_actions.list(workspace_id=workspace.id)
+    assert [x.type for x in listed] == [customer_rows.METADATA_UPDATE, BULK_UPDATE]
+
+
+def test_bad_bulk_requests_are_refused_whole() -> None:
+    with pytest.raises(Invalid) as refused:
+        rows_from_bulk_update(
+            [{"source_id": "a"}, {"name": "no id"}, {"source_id": "c", "birthdate": "x"}, 3]
+        )
+    assert {p.field for p in refused.value.problems} == {"[1].source_id", "[2].birthdate", "[3]"}
+    with pytest.raises(Invalid):
+        rows_from_bulk_update({"source_id": "a"})
+    with pytest.raises(Invalid):
+        rows_from_metadata_update({"source_ids": [], "metadata": {"a": 1}})
+    for bad_file in (b"", b"\xff\xfe\x00", b"a,A\n1,2\n"):
+        with pytest.raises(Invalid):
+            rows_from_csv(bad_file)
+    assert rows_from_csv(b"Source_id\nx,y\n") == [
+        {"error": "has 2 cells but the header names 1 columns"}
+    ]
+
+
+async def test_a_job_survives_a_restart_and_resumes_where_it_stopped(settings: Settings) -> None:
+    first = await open_services(settings)
+    workspace = await make_workspace(first)
+    applied: list[str] = []
+
+    def recording(unit: Any, workspace_id: str, rows: Any, now: Any) -> list[RowOutcome]:
+        applied.extend(row["source_id"] for row in rows)
+        return apply_customer_rows(unit, workspace_id, rows, now)
+
+    rows = rows_from_bulk_update([{"source_id": f"s{i}", "name": f"N{i}"} for i in range(5)])
+    jobs = AsyncActionService(first.store, {BULK_UPDATE: recording}, chunk_size=2)
+    action = await jobs.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows)
+    # The first chunk commits, then the process dies before the next one.
+    await first.store.write(
+        partial(jobs._apply_chunk, action=action, handler=recording, start=0, chunk=rows[:2])
+    )
+    await first.close()
+
+    second = await open_services(settings)
+    try:
+        resumed = AsyncActionService(second.store, {BULK_UPDATE: recording}, chunk_size=2)
+        resumed.start()  # as the app's lifespan does
+        for _ in range(200):
+            found = await resumed.get(workspace_id=workspace.id, action_id=action.id)
+            if found.finished:
+                break
+            await asyncio.sleep(0.02)
+        await resumed.stop()
+        assert found.status is Status.DONE
+        assert applied == ["s0", "s1", "s2", "s3", "s4"]  # each row applied once
+        results = await resumed.results(workspace_id=workspace.id, action_id=action.id)
+        assert [r.row for r in results] == [0, 1, 2, 3, 4]
+    finally:
+        await second.close()
+
+
+async def test_two_runners_on_one_job_apply_each_chunk_once(services: Services) -> None:
+    workspace = await make_workspace(services)
+    rows = rows_from_bulk_update([{"source_id": f"r{i}", "metadata": {"i": i}} for i in range(40)])
+    handlers = {BULK_UPDATE: apply_customer_rows}
+    one = AsyncActionService(services.store, handlers, chunk_size=3)
+    two = AsyncActionService(services.store, handlers, chunk_size=3)
+    action = await one.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows)
+    await asyncio.gather(one.run_pending(), two.run_pending())
+    done = await one.get(workspace_id=workspace.id, action_id=action.id)
+    assert (done.status, done.processed, done.failed) == (Status.DONE, 40, 0)
+    results = await one.results(workspace_id=workspace.id, action_id=action.id)
+    assert [r.row for r in results] == list(range(40))
+    assert {r.outcome.status for r in results} == {RowStatus.CREATED}
+    customers = {r.outcome.record_id for r in results}
+    assert len(customers) == 40  # one customer per source_id, none made twice
+
+
+async def test_a_chunk_that_keeps_failing_fails_its_job(services: Services) -> None:
+    workspace = await make_workspace(services)
+
+    def broken(unit: Any, workspace_id: str, rows: Any, now: Any) -> list[RowOutcome]:
+        raise RuntimeError("a bug")
+
+    jobs = AsyncActionService(services.store, {BULK_UPDATE: broken})
+    action = await jobs.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=[{}])
+    await jobs.run_pending()
+    failed = await jobs.get(workspace_id=workspace.id, action_id=action.id)
+    assert (failed.status, failed.operation_status) == (Status.FAILED, OperationStatus.FAILED)
+    other = await make_workspace(services)
+    with pytest.raises(Exception, match="no async action"):
+        await jobs.get(workspace_id=other.id, action_id=action.id)  # another workspace's
