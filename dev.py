@@ -3,7 +3,7 @@
 
     python3 dev.py run     start Patron on SQLite (./patron.db), creating .venv on first use
     python3 dev.py test    run the whole test suite (pytest; linters included)
-    python3 dev.py lint    ruff and mypy only
+    python3 dev.py lint    ruff, mypy, import contracts and size limits only
     python3 dev.py bench   the benchmarks (see benchmarks/README.md)
 
 Extra arguments go to the underlying command (``python3 dev.py test -k batch``).
@@ -52,7 +52,14 @@ def main(argv: list[str]) -> int:
     commands = {
         "run": [str(BIN / "patron"), "serve", *args],
         "test": [str(BIN / "python"), "-m", "pytest", *args],
-        "lint": [str(BIN / "python"), "-m", "pytest", "tests/test_code_quality.py", *args],
+        "lint": [
+            str(BIN / "python"),
+            "-m",
+            "pytest",
+            "tests/test_code_quality.py",
+            "tests/test_architecture.py",
+            *args,
+        ],
         "bench": [str(BIN / "python"), "benchmarks/run.py", *args],
     }
     if verb not in commands:
