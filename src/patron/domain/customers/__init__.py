@@ -1,0 +1,1 @@
+"""Customers as the customers API reads, changes, deletes and bulk-updates them."""

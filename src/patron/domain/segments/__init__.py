@@ -1,0 +1,1 @@
+"""Segments, of two kinds: event segments classify events; customer segments hold customers."""

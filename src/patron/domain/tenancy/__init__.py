@@ -1,0 +1,1 @@
+"""Tenancy: workspaces, their API keys (stored hashed) and Infinity installation numbers."""

@@ -1,0 +1,1 @@
+"""Tracking: Segment-style messages (identify, track, page, ...) and their durable ingest."""

@@ -1,0 +1,1 @@
+"""The queries of the customers API: lists, activity, deletion."""

@@ -1,0 +1,1 @@
+"""The queries of bulk jobs: inputs, progress, per-row results."""

@@ -1,0 +1,1 @@
+"""The queries of people: profiles, identities, events, groups."""

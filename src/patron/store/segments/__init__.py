@@ -1,0 +1,1 @@
+"""The queries of both kinds of segment, and their versions."""

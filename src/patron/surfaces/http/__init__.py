@@ -1,0 +1,1 @@
+"""What every HTTP surface shares: reading bodies, the status of each domain error."""

@@ -1,0 +1,1 @@
+"""Customer segments: static lists, or filters whose members are kept live."""

@@ -1,0 +1,1 @@
+"""The queries of customer segments: members, backfills, counts, the sweep."""

@@ -1,0 +1,1 @@
+"""The queries of event segments and segment groups."""
