@@ -1,7 +1,31 @@
 """The ASGI application: every API surface over one set of services.
 
-Tracking paths go straight to the tracking surface's lean ASGI app (the hot
-path); everything else, and the lifespan, goes to the FastAPI app.
+How a request is dispatched
+---------------------------
+Each API surface is an app of its own. :class:`PatronApp` hands a request to
+exactly one of them, chosen by where the surface is mounted and how its
+clients authenticate (:meth:`PatronApp.surface_for`); the first rule that
+matches wins:
+
+1. Segment's fixed endpoints, ``…/v1/<call>`` (``track``/``t``, ``identify``/``i``,
+   ``batch``/``b``, ``import``…, behind any path prefix a client's host URL
+   has): the Segment tracking API, a lean ASGI app (the hot path). Its
+   clients authenticate with Basic auth, or a ``writeKey`` in the body.
+2. ``/config`` and below: the Infinity Config API (``Authorization: Bearer``
+   on ``/config/v2/igrps/{igrp}/…``).
+3. ``/v1`` and below with ``Authorization: ApiKey-v1 …``: Talon.One's
+   Integration API. That surface is still to come: ``PatronApp.talon_one`` is
+   its hook, and until it is set such requests reach the root app (a 404).
+4. Other requests under ``/v1``: the Voucherify API (``X-App-Id`` and
+   ``X-App-Token`` headers).
+5. Everything else (``/health``, paths no surface owns) and the lifespan: the
+   root app, which answers in Patron's plain JSON.
+
+The app a request reaches answers every error of it in its own format —
+domain errors its handlers raise, unknown routes (404), wrong methods (405)
+and unexpected exceptions (500, logged once with a request id): the format
+follows from the dispatch above, never from a guess at the path
+(``surfaces/http/errors.py``).
 """
 
 from __future__ import annotations
@@ -9,27 +33,40 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patron import __version__
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
-from patron.surfaces.infinity.app import router as config_router
+from patron.surfaces.http.errors import PLAIN, ErrorFormat, answer_errors
+from patron.surfaces.infinity import app as infinity
+from patron.surfaces.infinity.errors import ERRORS as INFINITY_ERRORS
 from patron.surfaces.segment.app import TrackingApp, endpoint_name
-from patron.surfaces.voucherify.app import router as voucherify_router
+from patron.surfaces.voucherify import app as voucherify
+from patron.surfaces.voucherify.errors import ERRORS as VOUCHERIFY_ERRORS
 
 log = logging.getLogger("patron")
 
+# Talon.One's clients authenticate with ``Authorization: ApiKey-v1 <key>``.
+TALON_ONE_SCHEME = b"apikey-v1"
+
 
 class PatronApp:
-    """The whole of Patron as one ASGI app."""
+    """The whole of Patron as one ASGI app: a dispatcher in front of one app per surface."""
 
-    def __init__(self, api: FastAPI) -> None:
-        self.api = api
-        self.tracking = TrackingApp(lambda: self.services)
+    def __init__(self, api: FastAPI, voucherify: ASGIApp, infinity: ASGIApp) -> None:
+        self.api = api  # the root app: the lifespan, /health, paths no surface owns
+        self.segment = TrackingApp(lambda: self.services)
+        self.voucherify = voucherify
+        self.infinity = infinity
+        # The hook for the Talon.One surface: the app for ApiKey-v1 requests under /v1.
+        self.talon_one: ASGIApp | None = None
 
     @property
     def services(self) -> Services:
@@ -37,11 +74,35 @@ class PatronApp:
         services: Services = self.api.state.services
         return services
 
+    def surface_for(self, scope: Scope) -> ASGIApp:
+        """The app that owns an HTTP request (see the module's docstring)."""
+        path: str = scope["path"]
+        if endpoint_name(path) is not None:
+            return self.segment
+        if _under(path, "/config"):
+            return self.infinity
+        if _under(path, "/v1"):
+            if _authorization_scheme(scope) == TALON_ONE_SCHEME:
+                return self.talon_one or self.api
+            return self.voucherify
+        return self.api
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and endpoint_name(scope["path"]) is not None:
-            await self.tracking(scope, receive, send)
-        else:
-            await self.api(scope, receive, send)
+        app = self.surface_for(scope) if scope["type"] == "http" else self.api
+        await app(scope, receive, send)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _authorization_scheme(scope: Scope) -> bytes:
+    """The scheme of the ``Authorization`` header, lower-cased (``b""`` if none)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme: bytes = value.partition(b" ")[0].lower()
+            return scheme
+    return b""
 
 
 def create_app(settings: Settings | None = None) -> PatronApp:
@@ -68,14 +129,35 @@ def create_app(settings: Settings | None = None) -> PatronApp:
             await services.close()
 
     api = FastAPI(title="Patron", version=__version__, lifespan=lifespan)
-    api.include_router(config_router)
-    api.include_router(voucherify_router)
+    answer_errors(api, PLAIN)
 
     @api.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    return PatronApp(api)
+    surfaces = (
+        _surface(voucherify.router, VOUCHERIFY_ERRORS, api.state),
+        _surface(infinity.router, INFINITY_ERRORS, api.state),
+    )
+
+    def openapi() -> dict[str, Any]:
+        """The root's /docs list every surface's routes, not only its own."""
+        if api.openapi_schema is None:
+            routes = [route for app in (api, *surfaces) for route in app.routes]
+            api.openapi_schema = get_openapi(title=api.title, version=api.version, routes=routes)
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    return PatronApp(api, *surfaces)
+
+
+def _surface(router: APIRouter, errors: ErrorFormat, state: State) -> FastAPI:
+    """One vendor's API as an app of its own, answering every error in its format."""
+    surface = FastAPI(openapi_url=None)  # no docs of its own: the root's list its routes
+    surface.state = state  # the root's: the services, once the lifespan has opened them
+    surface.include_router(router)
+    answer_errors(surface, errors)
+    return surface
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -1,7 +1,8 @@
 """The customers API refuses what it cannot take, in Voucherify's error format, changing nothing.
 
-In-process (no sockets): credentials, bodies, query parameters and sizes.
-The official SDK's own run is ``test_official_sdk.py``.
+In-process (no sockets): credentials, bodies, query parameters and sizes,
+unknown routes and methods; an unexpected error over a real connection. The
+official SDK's own run is ``test_official_sdk.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from patron.services import Services
 from tests.conftest import WorkspaceKeys, make_workspace
+from tests.surfaces.serving import crash_then_continue, fail
 
 pytestmark = pytest.mark.anyio
 
@@ -224,3 +226,65 @@ async def test_segments_refuse_bad_filters_and_take_behaviour(
     )
     assert created.status_code == 200, created.text
     assert created.json()["filter"] == behaviour
+
+
+# -- the error contract: one shape for every status --------------------------------------
+
+SHAPE = {"code", "key", "message", "details", "request_id"}
+
+
+async def test_error_shape_for_400_401_404_and_405(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    invalid = await api.post("/v1/customers", json={"email": 5}, headers=headers)
+    assert set(assert_error(invalid, 400, "invalid_payload")) == SHAPE | {"errors"}
+    refused = await api.get("/v1/customers")
+    assert set(assert_error(refused, 401, "unauthorized")) == SHAPE
+
+    unknown_id = assert_error(
+        await api.get("/v1/segments/seg_x", headers=headers), 404, "not_found"
+    )
+    assert set(unknown_id) == SHAPE | {"resource_type", "resource_id"}
+    assert (unknown_id["resource_type"], unknown_id["resource_id"]) == ("segment", "seg_x")
+
+    # Unknown routes under /v1 are Voucherify's, with credentials or without.
+    for method, path, sent in (
+        ("GET", "/v1/vouchers", headers),
+        ("GET", "/v1/vouchers", {}),
+        ("GET", "/v1", headers),
+        ("POST", "/v1/customers/ada/nope", headers),
+        ("GET", "/v1/segments/seg_x/customers", {"Authorization": "Basic eDo="}),
+    ):
+        response = await api.request(method, path, headers=sent)
+        body = assert_error(response, 404, "not_found")
+        assert set(body) == SHAPE, (method, path)
+        assert body["request_id"] == response.headers["x-request-id"]
+
+    for method, path in (("PATCH", "/v1/customers"), ("POST", "/v1/customers/ada/segments")):
+        response = await api.request(method, path, headers=headers)
+        assert set(assert_error(response, 405, "method_not_allowed")) == SHAPE
+        assert response.headers["allow"]
+
+
+async def test_an_unexpected_error_is_a_500_with_a_request_id(
+    app_services: tuple[object, Services],
+    workspace: WorkspaceKeys,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, services = app_services
+    monkeypatch.setattr(services.customers, "list", fail)
+    headers = workspace.app_headers
+    crash = await crash_then_continue(
+        app,
+        caplog,
+        lambda client: client.get("/v1/customers", headers=headers),
+        lambda client: client.get("/v1/segments", headers=headers),
+    )
+    body = assert_error(crash.failed, 500, "internal_server_error")
+    assert set(body) == SHAPE
+    assert body["request_id"] == crash.request_id
+    assert crash.request_id.startswith("v-")
+    assert crash.request_id in body["details"]
+    assert crash.after.json()["object"] == "list"

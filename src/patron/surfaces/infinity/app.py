@@ -2,45 +2,28 @@
 
 Requests authenticate with the workspace's Config API key, sent as
 ``Authorization: Bearer <key>`` (or as the user of HTTP Basic auth), and may
-only reach the workspace's own installation (``igrp``).
+only reach the workspace's own installation (``igrp``). Handlers just raise:
+the app that serves this router answers every error in the Config API's
+format (``errors.py``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from patron.domain.errors import Invalid, PatronError, Problem, Unauthorized
+from patron.domain.errors import Invalid, Problem, Unauthorized
 from patron.domain.tenancy.service import KeyKind
 from patron.services import Services
 from patron.surfaces.http.body import parse_json_object, read_body
 from patron.surfaces.infinity import wire
-from patron.surfaces.infinity.errors import error_response
 
 MAX_BODY = 256 * 1024
-P = ParamSpec("P")
 router = APIRouter(prefix="/config/v2/igrps/{igrp}", tags=["config"])
-
-
-def config_errors(
-    handler: Callable[P, Awaitable[Response]],
-) -> Callable[P, Awaitable[Response]]:
-    """Answer domain errors in the Config API's error format."""
-
-    @functools.wraps(handler)
-    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
-        try:
-            return await handler(*args, **kwargs)
-        except PatronError as error:
-            return error_response(error)
-
-    return wrapped
 
 
 def _key(request: Request) -> str | None:
@@ -83,7 +66,6 @@ def _params(request: Request) -> dict[str, list[str]]:
 
 
 @router.get("/segments")
-@config_errors
 async def list_segments(request: Request, igrp: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     found = await services.segments.list(workspace_id=workspace_id)
@@ -92,7 +74,6 @@ async def list_segments(request: Request, igrp: str) -> Response:
 
 
 @router.post("/segments")
-@config_errors
 async def create_segment(request: Request, igrp: str) -> Response:
     services, workspace_id, number = await _open(request, igrp)
     segment_id, changes = wire.segment_changes(await _body(request), creating=True)
@@ -104,7 +85,6 @@ async def create_segment(request: Request, igrp: str) -> Response:
 
 
 @router.put("/segments/order")
-@config_errors
 async def order_segments(request: Request, igrp: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     sorted_ids = wire.sorted_segments(await _body(request))
@@ -113,7 +93,6 @@ async def order_segments(request: Request, igrp: str) -> Response:
 
 
 @router.get("/segments/{segment}")
-@config_errors
 async def get_segment(request: Request, igrp: str, segment: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     segment_id = wire.path_id(segment, "segment")
@@ -122,7 +101,6 @@ async def get_segment(request: Request, igrp: str, segment: str) -> Response:
 
 
 @router.post("/segments/{segment}")
-@config_errors
 async def update_segment(request: Request, igrp: str, segment: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     segment_id = wire.path_id(segment, "segment")
@@ -134,7 +112,6 @@ async def update_segment(request: Request, igrp: str, segment: str) -> Response:
 
 
 @router.delete("/segments/{segment}")
-@config_errors
 async def delete_segment(request: Request, igrp: str, segment: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     segment_id = wire.path_id(segment, "segment")
@@ -143,7 +120,6 @@ async def delete_segment(request: Request, igrp: str, segment: str) -> Response:
 
 
 @router.get("/segmentGroups")
-@config_errors
 async def list_groups(request: Request, igrp: str) -> Response:
     services, workspace_id, number = await _open(request, igrp)
     found = await services.segment_groups.list(workspace_id=workspace_id)
@@ -152,7 +128,6 @@ async def list_groups(request: Request, igrp: str) -> Response:
 
 
 @router.post("/segmentGroups")
-@config_errors
 async def create_group(request: Request, igrp: str) -> Response:
     services, workspace_id, number = await _open(request, igrp)
     name = _group_name(await _body(request))
@@ -162,7 +137,6 @@ async def create_group(request: Request, igrp: str) -> Response:
 
 
 @router.get("/segmentGroups/{group}")
-@config_errors
 async def get_group(request: Request, igrp: str, group: str) -> Response:
     services, workspace_id, number = await _open(request, igrp)
     group_id = wire.path_id(group, "segmentGroupId")
@@ -171,7 +145,6 @@ async def get_group(request: Request, igrp: str, group: str) -> Response:
 
 
 @router.post("/segmentGroups/{group}")
-@config_errors
 async def update_group(request: Request, igrp: str, group: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     group_id = wire.path_id(group, "segmentGroupId")
@@ -181,7 +154,6 @@ async def update_group(request: Request, igrp: str, group: str) -> Response:
 
 
 @router.delete("/segmentGroups/{group}")
-@config_errors
 async def delete_group(request: Request, igrp: str, group: str) -> Response:
     services, workspace_id, _ = await _open(request, igrp)
     group_id = wire.path_id(group, "segmentGroupId")

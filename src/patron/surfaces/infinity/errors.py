@@ -1,38 +1,34 @@
-"""Domain errors -> Config API error responses, in one place.
+"""Errors -> Config API error responses, in one place.
 
 Every error is JSON ``{"error": {"code": <HTTP status>, "type": "<kind>",
 "message": "…", "errors": [{"field": "…", "message": "…"}]}}`` (``errors``
 only for invalid input; ``field`` names the offending property or criterion,
-e.g. ``criteria[1].op``).
+e.g. ``criteria[1].op``). A 401 asks for the key with ``WWW-Authenticate``.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from patron.domain.errors import Unauthorized
+from patron.surfaces.http.errors import STANDARD, Answer, ErrorFormat, Failure
 
-from patron.domain.errors import Invalid, PatronError, RetryLater, Unauthorized
-from patron.surfaces.http.status import HTTP_STATUS
-
-log = logging.getLogger(__name__)
-
-
-def error_response(error: PatronError) -> JSONResponse:
-    status = HTTP_STATUS.get(type(error), 400)
-    body: dict[str, object] = {"code": status, "type": error.code, "message": error.message}
-    headers = {}
-    if isinstance(error, Invalid):
-        body["errors"] = [{"field": p.field, "message": p.message} for p in error.problems]
-    if isinstance(error, Unauthorized):
-        headers["WWW-Authenticate"] = 'Bearer realm="patron-config"'
-    if isinstance(error, RetryLater):
-        headers["Retry-After"] = str(error.retry_after)
-    return JSONResponse({"error": body}, status, headers)
+# Patron's own codes as ``type``, with HTTP's statuses.
+TABLE: dict[type[BaseException], Answer] = {
+    **STANDARD,
+    Unauthorized: Answer(401, headers={"WWW-Authenticate": 'Bearer realm="patron-config"'}),
+}
 
 
-async def handle(_request: Request, error: Exception) -> JSONResponse:
-    """FastAPI exception handler for domain errors raised by Config API handlers."""
-    assert isinstance(error, PatronError)
-    return error_response(error)
+def _body(failure: Failure) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": failure.status,
+        "type": failure.code,
+        "message": failure.details,
+    }
+    if failure.problems:
+        body["errors"] = [{"field": p.field, "message": p.message} for p in failure.problems]
+    return {"error": body}
+
+
+ERRORS = ErrorFormat(TABLE, _body)

@@ -24,7 +24,8 @@ from patron.domain.tenancy.service import KeyKind
 from patron.domain.tracking.messages import Message, MessageType
 from patron.services import Services
 from patron.surfaces.http.body import parse_json_object, read_body
-from patron.surfaces.segment.errors import CORS, error_response, method_not_allowed
+from patron.surfaces.http.errors import MethodNotAllowed
+from patron.surfaces.segment.errors import CORS, ERRORS
 from patron.surfaces.segment.wire import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
@@ -33,11 +34,12 @@ from patron.surfaces.segment.wire import (
 )
 
 OK = Response(b'{"success":true}', 200, CORS, media_type="application/json")
+ALLOWED = "POST, OPTIONS"
 PREFLIGHT = Response(
     status_code=204,
     headers={
         **CORS,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Methods": ALLOWED,
         "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
         "Access-Control-Max-Age": "86400",
     },
@@ -92,19 +94,20 @@ class TrackingApp:
         name = endpoint_name(scope["path"])
         assert name is not None, "route only tracking paths here"
         method = scope["method"]
+        request = Request(scope, receive)
         if method == "POST":
-            response = await self.handle(Request(scope, receive), ENDPOINTS[name])
+            response = await self.handle(request, ENDPOINTS[name])
         elif method == "OPTIONS":
             response = PREFLIGHT
         else:
-            response = method_not_allowed()
+            response = ERRORS.respond(request, MethodNotAllowed("use POST", ALLOWED))
         await response(scope, receive, send)
 
     async def handle(self, request: Request, type_: MessageType | None) -> Response:
         try:
             await self._ingest(request, type_)
         except Exception as error:  # mapped in one place: domain errors to 4xx/5xx, else 500
-            return error_response(error)
+            return ERRORS.respond(request, error)
         return OK
 
     async def _ingest(self, request: Request, type_: MessageType | None) -> None:

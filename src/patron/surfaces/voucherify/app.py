@@ -2,15 +2,15 @@
 
 Requests authenticate with the workspace's app id and token, sent as the
 ``X-App-Id`` and ``X-App-Token`` headers (``patron workspace create`` prints
-them). Every error is answered in Voucherify's format (``errors.py``).
+them). Handlers just raise: the app that serves this router answers every
+error in Voucherify's format (``errors.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, ParamSpec
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -21,45 +21,19 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import validate_page
-from patron.domain.errors import Invalid, NotFound, PatronError, Problem, TooLarge
+from patron.domain.errors import Invalid, Problem, TooLarge
 from patron.services import Services
 from patron.surfaces.http.body import parse_json_object, read_body
 from patron.surfaces.voucherify import customer_rows as voucherify_rows
 from patron.surfaces.voucherify import wire
 from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
-from patron.surfaces.voucherify.errors import error_response
 
 # Voucherify's limit for bulk requests and CSV files.
 MAX_BULK = 10 * 1024 * 1024
 MAX_CUSTOMER = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # the form's boundaries and headers around the file
 
-P = ParamSpec("P")
 router = APIRouter(prefix="/v1", tags=["customers"])
-
-
-def voucherify_errors(
-    handler: Callable[P, Awaitable[Response]],
-) -> Callable[P, Awaitable[Response]]:
-    """Answer domain errors in Voucherify's format."""
-
-    @functools.wraps(handler)
-    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
-        request = kwargs["request"]
-        assert isinstance(request, Request)
-        try:
-            return await handler(*args, **kwargs)
-        except NotFound as error:
-            path = request.url.path
-            kind = "async_action" if "async-actions" in path else "customer"
-            kind = "segment" if path.startswith("/v1/segments") else kind
-            params = request.path_params
-            ref = params.get("customer_id") or params.get("action_id") or params.get("segment_id")
-            return error_response(error, resource=(kind, ref) if ref else None)
-        except PatronError as error:
-            return error_response(error, query=request.method == "GET")
-
-    return wrapped
 
 
 async def _open(request: Request) -> tuple[Services, str]:
@@ -92,19 +66,14 @@ async def _customer_row(request: Request, properties: frozenset[str]) -> dict[st
 
 
 @router.post("/customers")
-@voucherify_errors
 async def create_customer(request: Request) -> Response:
     services, workspace_id = await _open(request)
     row = await _customer_row(request, CUSTOMER_PROPERTIES)
-    try:
-        profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row)
-    except NotFound as error:  # the body named an id Patron does not know
-        return error_response(error, resource=("customer", row["id"]))
+    profile, _ = await services.customers.upsert(workspace_id=workspace_id, row=row)
     return JSONResponse(wire.customer_json(profile))
 
 
 @router.get("/customers")
-@voucherify_errors
 async def list_customers(request: Request) -> Response:
     services, workspace_id = await _open(request)
     query = wire.customer_query(request.query_params)
@@ -121,7 +90,6 @@ async def list_customers(request: Request) -> Response:
 
 
 @router.post("/customers/importCSV")
-@voucherify_errors
 async def import_customers_csv(request: Request) -> Response:
     services, workspace_id = await _open(request)
     data = await _csv_file(request)
@@ -130,7 +98,6 @@ async def import_customers_csv(request: Request) -> Response:
 
 
 @router.post("/customers/bulk/async")
-@voucherify_errors
 async def update_customers_in_bulk(request: Request) -> Response:
     services, workspace_id = await _open(request)
     rows = voucherify_rows.rows_from_bulk_update(await _json(request, MAX_BULK))
@@ -138,7 +105,6 @@ async def update_customers_in_bulk(request: Request) -> Response:
 
 
 @router.post("/customers/metadata/async")
-@voucherify_errors
 async def update_customers_metadata_in_bulk(request: Request) -> Response:
     services, workspace_id = await _open(request)
     rows = voucherify_rows.rows_from_metadata_update(await _json(request, MAX_BULK))
@@ -146,7 +112,6 @@ async def update_customers_metadata_in_bulk(request: Request) -> Response:
 
 
 @router.get("/customers/{customer_id}")
-@voucherify_errors
 async def get_customer(request: Request, customer_id: str) -> Response:
     services, workspace_id = await _open(request)
     profile = await services.customers.profile(workspace_id=workspace_id, ref=customer_id)
@@ -154,7 +119,6 @@ async def get_customer(request: Request, customer_id: str) -> Response:
 
 
 @router.put("/customers/{customer_id}")
-@voucherify_errors
 async def update_customer(request: Request, customer_id: str) -> Response:
     services, workspace_id = await _open(request)
     row = await _customer_row(request, CUSTOMER_PROPERTIES - {"id", "source_id"})
@@ -163,7 +127,6 @@ async def update_customer(request: Request, customer_id: str) -> Response:
 
 
 @router.delete("/customers/{customer_id}")
-@voucherify_errors
 async def delete_customer(request: Request, customer_id: str) -> Response:
     services, workspace_id = await _open(request)
     await services.customers.delete(workspace_id=workspace_id, ref=customer_id)
@@ -171,7 +134,6 @@ async def delete_customer(request: Request, customer_id: str) -> Response:
 
 
 @router.post("/customers/{customer_id}/permanent-deletion")
-@voucherify_errors
 async def delete_customer_permanently(request: Request, customer_id: str) -> Response:
     services, workspace_id = await _open(request)
     report = await services.customers.erase(workspace_id=workspace_id, ref=customer_id)
@@ -179,7 +141,6 @@ async def delete_customer_permanently(request: Request, customer_id: str) -> Res
 
 
 @router.get("/customers/{customer_id}/activity")
-@voucherify_errors
 async def list_customer_activity(request: Request, customer_id: str) -> Response:
     services, workspace_id = await _open(request)
     query = wire.activity_query(request.query_params)
@@ -200,7 +161,6 @@ async def list_customer_activity(request: Request, customer_id: str) -> Response
 
 
 @router.get("/customers/{customer_id}/activities")
-@voucherify_errors
 async def list_customer_activities(request: Request, customer_id: str) -> Response:
     """The deprecated listing: the same activity, with a date-time cursor."""
     services, workspace_id = await _open(request)
@@ -224,7 +184,6 @@ async def list_customer_activities(request: Request, customer_id: str) -> Respon
 
 
 @router.get("/customers/{customer_id}/redeemables")
-@voucherify_errors
 async def list_customer_redeemables(request: Request, customer_id: str) -> Response:
     """The codes a customer holds: none until promotions exist (filters are accepted)."""
     services, workspace_id = await _open(request)
@@ -245,7 +204,6 @@ async def list_customer_redeemables(request: Request, customer_id: str) -> Respo
 
 
 @router.get("/customers/{customer_id}/segments")
-@voucherify_errors
 async def list_customer_segments(request: Request, customer_id: str) -> Response:
     """The segments a customer is in; for an unknown id, those it would qualify for."""
     services, workspace_id = await _open(request)
@@ -258,7 +216,6 @@ async def list_customer_segments(request: Request, customer_id: str) -> Response
 
 
 @router.post("/segments")
-@voucherify_errors
 async def create_segment(request: Request) -> Response:
     services, workspace_id = await _open(request)
     body = parse_json_object(await read_body(request, limit=MAX_CUSTOMER))
@@ -276,7 +233,6 @@ async def create_segment(request: Request) -> Response:
 
 
 @router.get("/segments")
-@voucherify_errors
 async def list_segments(request: Request) -> Response:
     services, workspace_id = await _open(request)
     found = await services.customer_segments.list(workspace_id=workspace_id)
@@ -285,7 +241,6 @@ async def list_segments(request: Request) -> Response:
 
 
 @router.get("/segments/{segment_id}")
-@voucherify_errors
 async def get_segment(request: Request, segment_id: str) -> Response:
     services, workspace_id = await _open(request)
     segment = await services.customer_segments.get(workspace_id=workspace_id, segment_id=segment_id)
@@ -293,7 +248,6 @@ async def get_segment(request: Request, segment_id: str) -> Response:
 
 
 @router.delete("/segments/{segment_id}")
-@voucherify_errors
 async def delete_segment(request: Request, segment_id: str) -> Response:
     services, workspace_id = await _open(request)
     await services.customer_segments.delete(workspace_id=workspace_id, segment_id=segment_id)
@@ -304,7 +258,6 @@ async def delete_segment(request: Request, segment_id: str) -> Response:
 
 
 @router.get("/async-actions")
-@voucherify_errors
 async def list_async_actions(request: Request) -> Response:
     services, workspace_id = await _open(request)
     query = wire.Query(request.query_params)
@@ -325,7 +278,6 @@ async def list_async_actions(request: Request) -> Response:
 
 
 @router.get("/async-actions/{action_id}")
-@voucherify_errors
 async def get_async_action(request: Request, action_id: str) -> Response:
     services, workspace_id = await _open(request)
     jobs = services.async_actions
