@@ -288,3 +288,52 @@ async def test_an_unexpected_error_is_a_500_with_a_request_id(
     assert crash.request_id.startswith("v-")
     assert crash.request_id in body["details"]
     assert crash.after.json()["object"] == "list"
+
+
+# -- what the official JavaScript SDK sends ----------------------------------------------
+
+
+async def test_an_update_may_name_its_own_customer_in_the_body(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """The JavaScript SDK's ``customers.update`` sends the whole customer, ``source_id`` too."""
+    headers = workspace.app_headers
+    ada = (await api.post("/v1/customers", json={"source_id": "ada"}, headers=headers)).json()
+    await api.post("/v1/customers", json={"source_id": "bob"}, headers=headers)
+    for path, body in (
+        ("/v1/customers/ada", {"source_id": "ada", "name": "Ada"}),
+        (f"/v1/customers/{ada['id']}", {"source_id": "ada", "email": "ada@example.com"}),
+        ("/v1/customers/ada", {"id": ada["id"], "source_id": "ada", "phone": "+44 1"}),
+        ("/v1/customers/ada", {"id": None, "source_id": None, "description": "first"}),
+    ):
+        response = await api.put(path, json=body, headers=headers)
+        assert response.status_code == 200, (path, body, response.text)
+        assert (response.json()["id"], response.json()["source_id"]) == (ada["id"], "ada")
+    current = (await api.get("/v1/customers/ada", headers=headers)).json()
+    assert (current["name"], current["email"], current["phone"], current["description"]) == (
+        "Ada",
+        "ada@example.com",
+        "+44 1",
+        "first",
+    )
+
+    for body, fields in (
+        ({"source_id": "bob", "name": "Not Ada"}, {"source_id"}),
+        ({"id": "cust_someone_else", "name": "Not Ada"}, {"id"}),
+        ({"id": ada["id"], "source_id": "nobody", "name": "Not Ada"}, {"source_id"}),
+    ):
+        response = await api.put("/v1/customers/ada", json=body, headers=headers)
+        problems = assert_error(response, 400, "invalid_payload")["errors"]
+        assert {problem["field"] for problem in problems} == fields
+    assert (await api.get("/v1/customers/ada", headers=headers)).json()["name"] == "Ada"
+    assert (await api.get("/v1/customers/bob", headers=headers)).json()["name"] is None
+
+
+async def test_permanent_deletion_answers_the_object_the_sdks_expect(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "gone"}, headers=headers)
+    response = await api.post("/v1/customers/gone/permanent-deletion", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["object"] == "pernament_deletion"  # sic, as Voucherify spells it

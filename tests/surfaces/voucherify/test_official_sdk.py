@@ -337,7 +337,7 @@ def test_permanent_deletion_erases_the_customer_and_their_events(
     assert report.id.startswith("del_")
     assert report.created_at is not None
     assert (report.related_object_id, report.related_object) == (erased.id, "customer")
-    assert (report.status, report.object) == ("DONE", "pii_deletion")
+    assert (report.status, report.object) == ("DONE", "pernament_deletion")  # sic
     counts = report.data_json
     assert counts is not None
     assert (counts.events, counts.customer) == (2, 1)

@@ -123,7 +123,7 @@ def deletion_json(report: DeletionReport) -> dict[str, Any]:
             "order_events": 0,
             "customer": report.customers,
         },
-        "object": "pii_deletion",
+        "object": "pernament_deletion",  # sic: what Voucherify (and its SDKs) answer
     }
 
 
