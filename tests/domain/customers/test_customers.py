@@ -75,6 +75,27 @@ async def test_upsert_by_source_id_and_by_id_shares_customers_with_tracking(
         await customers.upsert(workspace_id=workspace.id, row=row(id="cust_unknown"))
 
 
+async def test_an_update_may_name_its_customer_but_no_other(services: Services) -> None:
+    workspace = await make_workspace(services)
+    customers = services.customers
+    ada, _ = await customers.upsert(workspace_id=workspace.id, row=row(source_id="ada"))
+    await customers.upsert(workspace_id=workspace.id, row=row(source_id="bob"))
+
+    named = row(id=ada.id, source_id="ada", name="Ada")
+    updated = await customers.update(workspace_id=workspace.id, ref="ada", row=named)
+    assert (updated.id, updated.external_id, updated.name) == (ada.id, "ada", "Ada")
+
+    with pytest.raises(Invalid) as refused:
+        await customers.update(
+            workspace_id=workspace.id, ref="ada", row=row(source_id="bob", name="Bob?")
+        )
+    assert [problem.field for problem in refused.value.problems] == ["source_id"]
+    with pytest.raises(Invalid):
+        await customers.update(workspace_id=workspace.id, ref=ada.id, row=row(id="cust_other"))
+    unchanged = await customers.profile(workspace_id=workspace.id, ref="ada")
+    assert unchanged.name == "Ada"
+
+
 async def test_voucherify_address_parts_replace_segment_ones(services: Services) -> None:
     workspace = await make_workspace(services)
     address = {"street": "1 Old Rd", "city": "Leeds", "postalCode": "LS1"}

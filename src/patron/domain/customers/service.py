@@ -143,12 +143,17 @@ class CustomerService:
         return await self.store.write(work)
 
     async def update(self, *, workspace_id: str, ref: str, row: dict[str, Any]) -> Profile:
-        """Change an existing customer, found by Patron id or source_id (userId)."""
+        """Change an existing customer, found by Patron id or source_id (userId).
+
+        The row may name the customer too (clients send the whole customer):
+        its ``id`` and ``source_id`` must then be the customer's own.
+        """
         now = self.clock()
 
         def work(unit: CustomerUnit) -> Profile:
             profile = resolve_customer(unit, workspace_id, ref)
-            (outcome,) = apply_customer_rows(unit, workspace_id, [{**row, "id": profile.id}], now)
+            changes = {**_naming(profile, row, ref), "id": profile.id}
+            (outcome,) = apply_customer_rows(unit, workspace_id, [changes], now)
             if outcome.status is RowStatus.FAILED:
                 assert outcome.error is not None
                 raise Conflict(outcome.error["message"])
@@ -199,3 +204,13 @@ class CustomerService:
             )
 
         return await self.store.write(work)
+
+
+def _naming(profile: Profile, row: dict[str, Any], ref: str) -> dict[str, Any]:
+    """The row without ``id``/``source_id``, which may only name ``profile`` (Invalid if not)."""
+    own = {"id": profile.id, "source_id": profile.external_id}
+    wrong = [key for key in own if row.get(key) is not None and row[key] != own[key]]
+    if wrong:
+        message = f"names another customer than {ref!r}; leave it out"
+        raise Invalid.of([Problem(message, key) for key in wrong])
+    return {key: value for key, value in row.items() if key not in own}

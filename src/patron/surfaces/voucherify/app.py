@@ -124,14 +124,6 @@ async def update_customer(request: Request, customer_id: str) -> Response:
     body: taken when it names the customer of the path, refused (400) otherwise."""
     services, workspace_id = await _open(request)
     row = await _customer_row(request, CUSTOMER_PROPERTIES)
-    named = {key: row.pop(key) for key in ("id", "source_id") if key in row}
-    if named:
-        current = await services.customers.profile(workspace_id=workspace_id, ref=customer_id)
-        own = {"id": current.id, "source_id": current.external_id}
-        wrong = [key for key, value in named.items() if value != own[key]]
-        if wrong:
-            message = f"names another customer than /customers/{customer_id}; leave it out"
-            raise Invalid.of([Problem(message, key) for key in wrong])
     profile = await services.customers.update(workspace_id=workspace_id, ref=customer_id, row=row)
     return JSONResponse(wire.customer_json(profile))
 
