@@ -22,12 +22,15 @@ class ProfilesChanged(Change):
 
 @dataclass(frozen=True, slots=True)
 class EventsRecorded(Change):
-    """Events were stored; ``linked``: customers who gained an identity meanwhile."""
+    """Events were stored; ``linked``: customers who gained an identity meanwhile;
+    ``changed``: customers whose :class:`ProfilesChanged` went out just before,
+    in the same transaction (a listener has re-evaluated them already)."""
 
     workspace_id: str
     events: Sequence[EventRecord]
     now: datetime
     linked: frozenset[str] = field(default_factory=frozenset)
+    changed: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)

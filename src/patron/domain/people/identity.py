@@ -226,8 +226,14 @@ class IdentityResolver:
         if touched:
             self.unit.publish(ProfilesChanged(self.workspace_id, touched, self.now))
         if self.recorded:
-            linked = frozenset(self.linked)
-            self.unit.publish(EventsRecorded(self.workspace_id, self.recorded, self.now, linked))
+            change = EventsRecorded(
+                self.workspace_id,
+                self.recorded,
+                self.now,
+                linked=frozenset(self.linked),
+                changed=frozenset(self.changed_ids),
+            )
+            self.unit.publish(change)
 
     def flush(self) -> None:
         """Write everything buffered, in an order that keeps references valid."""

@@ -168,6 +168,7 @@ class MembershipListener:
         acting = membership.acting_customers(change.events)
         if membership.asks_identities:
             acting |= change.linked
+        acting -= change.changed  # re-evaluated for their ProfilesChanged, events counted
         if acting:
             profiles = unit.load_profiles(change.workspace_id, sorted(acting))
             membership.refresh(unit, profiles, change.now)
