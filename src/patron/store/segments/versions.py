@@ -7,7 +7,7 @@ transaction (the tracking hot path needs both), and kept on the unit.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Column, bindparam, select, update
 
 from patron.store.driver_sql import DriverStatement
 from patron.store.schema import installations
@@ -42,10 +42,10 @@ class SegmentVersions(UnitBase):
     def bump_customer_segments_version(self, workspace_id: str) -> None:
         self._bump(workspace_id, installations.c.customer_segments_version)
 
-    def _bump(self, workspace_id: str, column: object) -> None:
+    def _bump(self, workspace_id: str, column: Column[int]) -> None:
         self.segment_versions.pop(workspace_id, None)
         self.connection.execute(
             update(installations)
             .where(installations.c.workspace_id == workspace_id)
-            .values({column: column + 1})  # type: ignore[operator]
+            .values({column: column + 1})
         )
