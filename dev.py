@@ -5,6 +5,7 @@
     python3 dev.py test    run the whole test suite (pytest; linters included)
     python3 dev.py lint    ruff, mypy, import contracts and size limits only
     python3 dev.py bench   the benchmarks (see benchmarks/README.md)
+    python3 dev.py chaos   only the adversarial tests, each run long (kills, races, fuzzing)
 
 Extra arguments go to the underlying command (``python3 dev.py test -k batch``).
 The virtualenv is (re)installed whenever pyproject.toml changes.
@@ -61,11 +62,14 @@ def main(argv: list[str]) -> int:
             *args,
         ],
         "bench": [str(BIN / "python"), "benchmarks/run.py", *args],
+        "chaos": [str(BIN / "python"), "-m", "pytest", "-m", "chaos", *args],
     }
     if verb not in commands:
         print(__doc__)
         return 0 if verb in ("help", "-h", "--help") else 2
     ensure_venv()
+    if verb == "chaos":
+        os.environ["PATRON_CHAOS"] = "long"
     return run(commands[verb])
 
 

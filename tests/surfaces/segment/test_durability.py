@@ -14,7 +14,7 @@ from patron.settings import Settings
 from patron.store.schema import events
 from tests.patron_server import patron_cli, running_server
 
-pytestmark = [pytest.mark.anyio, pytest.mark.server]
+pytestmark = [pytest.mark.anyio, pytest.mark.server, pytest.mark.chaos]
 
 CLIENTS = 16
 ACKNOWLEDGED_BEFORE_KILL = 2_000
