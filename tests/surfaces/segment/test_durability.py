@@ -108,7 +108,7 @@ async def test_acknowledged_events_survive_kills_exactly_once(database_url: str)
 
     await resend_everything(database_url, key, tally.sent)
     with engine.connect() as connection:
-        copies = dict(
+        copies: dict[str, int] = dict(
             connection.execute(
                 select(events.c.message_id, func.count())
                 .where(events.c.workspace_id == created["id"])
