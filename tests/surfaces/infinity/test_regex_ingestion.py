@@ -29,20 +29,12 @@ pytestmark = pytest.mark.anyio
 
 LONG = 10_000
 ROUNDS = 5
+ATTEMPTS = 3  # a ratio over FACTOR is measured again: a busy machine is no regression
 FACTOR = 4  # the same work but one more condition: ~1 (a bystander in a group commit: ~2)
 ADVERSARIAL = {
     "segmentName": "r",
     "criteria": [{"field": "properties.x", "op": "regex", "value": ".*.*.*.*.*.*[X]"}],
 }
-
-
-async def best_of(call: Callable[[], Awaitable[Any]]) -> float:
-    best = float("inf")
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        await call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 async def stamped_segments(services: Services, workspace_id: str) -> list[int]:
@@ -73,26 +65,45 @@ async def test_an_adversarial_regex_segment_answers_tracks_promptly(
 
         return call
 
-    # The same request in a workspace without segments: what a track costs here, now.
-    plain = await best_of(track(bystander.write_key, "a" * LONG))
-    adversarial = await best_of(track(tenant_key, "a" * LONG))
-    assert adversarial < FACTOR * plain, (adversarial, plain)
+    async def timed(*calls: Callable[[], Awaitable[None]]) -> float:
+        """How long the last call takes, sent together with the others (which go first)."""
+        *others, last = calls
+        took = 0.0
 
-    async def meanwhile() -> float:
-        """The bystander's track, sent while the tenant's adversarial one is in flight."""
-        started = time.perf_counter()
-        await asyncio.sleep(0)
-        await track(bystander.write_key, "b")()
-        return time.perf_counter() - started
+        async def after_the_others() -> None:
+            nonlocal took
+            await asyncio.sleep(0)  # the others reach the store first
+            started = time.perf_counter()
+            await last()
+            took = time.perf_counter() - started
 
-    short = await best_of(track(bystander.write_key, "b"))
-    concurrent = float("inf")
-    for _ in range(ROUNDS):
-        _, waited = await asyncio.gather(track(tenant_key, "a" * LONG)(), meanwhile())
-        concurrent = min(concurrent, waited)
-    assert concurrent < FACTOR * max(short, plain), (concurrent, short, plain)
+        await asyncio.gather(*(call() for call in others), after_the_others())
+        return took
+
+    tenant_tracks = 0
+    for _ in range(ATTEMPTS):
+        best = dict.fromkeys(("plain", "adversarial", "short", "meanwhile"), float("inf"))
+        for _ in range(ROUNDS):
+            times = {
+                # The same request in a workspace without segments: what a track costs now.
+                "plain": await timed(track(bystander.write_key, "a" * LONG)),
+                "adversarial": await timed(track(tenant_key, "a" * LONG)),
+                "short": await timed(track(bystander.write_key, "b")),
+                # The bystander's short track, sent while the adversarial one is in flight.
+                "meanwhile": await timed(
+                    track(tenant_key, "a" * LONG), track(bystander.write_key, "b")
+                ),
+            }
+            tenant_tracks += 2
+            best = {name: min(best[name], times[name]) for name in best}
+        if best["adversarial"] < FACTOR * best["plain"] and best["meanwhile"] < FACTOR * max(
+            best["short"], best["plain"]
+        ):
+            break
+    else:
+        pytest.fail(f"tracks were slowed by the regex segment: {best}")
 
     # The regex was really evaluated: a value it matches is stamped with the segment.
     await track(tenant_key, "a" * LONG + "X")()
     stamps = await stamped_segments(services, tenant_id)
-    assert stamps == [1] * (2 * ROUNDS) + [segment]
+    assert stamps == [1] * tenant_tracks + [segment]
