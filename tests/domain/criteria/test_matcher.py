@@ -41,6 +41,7 @@ def test_what_re2_refuses_is_refused_with_its_reason(spelling: str) -> None:
 def test_a_lone_surrogate_is_no_error() -> None:
     assert compile_matcher("a")("a\ud800") is True
     assert compile_matcher("^x$")("\ud800") is False
+    assert compile_matcher("^.$")("\ud800") is True  # one character, as in Python
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,9 @@ def compile_matcher(spelling: str) -> Matcher:
         raise MatcherRefused(_reason(error)) from None
 
     def matches(text: str) -> bool:
-        # RE2 reads UTF-8; "surrogatepass" keeps a lone surrogate (which no
-        # JSON body Patron accepts can carry) from raising: it matches as bytes.
+        # RE2 reads UTF-8. A lone surrogate (no JSON body Patron accepts can
+        # carry one) would make encoding raise: "surrogatepass" writes it as
+        # the 3 bytes RE2 reads as one character, as Python's own re would.
         return search(text.encode("utf-8", "surrogatepass")) is not None
 
     return matches
