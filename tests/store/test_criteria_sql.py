@@ -94,7 +94,9 @@ records = st.lists(
 )
 fields = st.sampled_from(["a", "b", "c", "c.d", "c.d.d", "x"])
 
-pattern_pieces = st.sampled_from(["a", "b", ".", "[ab]", "[^a]", "[a-c]", "-", "\\.", "é", "/"])
+pattern_pieces = st.sampled_from(
+    ["a", "b", ".", "[ab]", "[^a]", "[a-c]", "-", "\\.", "é", "/", "\\n", "(ab)", "(a|é)"]
+)
 quantifiers = st.sampled_from(["", "", "*", "+", "?", "{1,2}"])
 
 

@@ -118,6 +118,8 @@ async def test_update_order_and_delete(api: httpx.AsyncClient, inst: Installatio
         ({"segmentGroupId": 99}, "segmentGroupId"),
         ({"criteria": [{"field": "goal", "op": "exists"}]}, "criteria[0].field"),
         ({"criteria": [{"field": "a", "op": "like", "value": 1}]}, "criteria[0].op"),
+        # Past the regex size budget: 4 x 255 positions once the repetitions expand.
+        ({"criteria": [{"field": "a", "op": "regex", "value": ".{255}" * 4}]}, "criteria[0].value"),
         ({"criteria": "a=1"}, "criteria"),
         ({"segmentOrder": "first"}, "segmentOrder"),
         ({"colour": "red"}, "colour"),

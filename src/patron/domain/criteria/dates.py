@@ -13,7 +13,7 @@ DATE_PATTERN = (
     r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,3})?)?"
     r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?)?$"
 )
-# Python's "$" also matches before a final newline; PostgreSQL's does not.
+# Python's "$" also matches before a final newline; PostgreSQL's and RE2's do not.
 PY_DATE_PATTERN = DATE_PATTERN.removesuffix("$") + r"\Z"
 _DATE = re.compile(PY_DATE_PATTERN)
 MAX_DAYS = 36_500

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
 from patron.domain.criteria.dates import parse_date, window
+from patron.domain.criteria.matcher import compile_matcher
 from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, NotOf, Op, Path, Pattern
 
 Predicate = Callable[[Mapping[str, Any], datetime], bool]
@@ -114,8 +114,7 @@ def _test(condition: Condition) -> Test:
     if op in _TEXT:
         return _text_test(_TEXT[op](cast(str, operand)))
     if op is Op.REGEX:
-        search = re.compile(cast(Pattern, operand).python, re.DOTALL).search
-        return _text_test(lambda text: search(text) is not None)
+        return _text_test(compile_matcher(cast(Pattern, operand).spelling))
     if op in _NUMBER:
         return _number_test(_NUMBER[op](cast(float, operand)))
     if op is Op.BETWEEN:

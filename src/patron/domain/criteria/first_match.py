@@ -20,13 +20,13 @@ apart. A property test checks that both agree.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from patron.domain.criteria.evaluate import compile_predicate
+from patron.domain.criteria.matcher import compile_matcher
 from patron.domain.criteria.tree import AllOf, AnyOf, Condition, Node, NotOf, Op, Path, Pattern
 
 FirstMatch = Callable[[Mapping[str, Any], datetime], int]
@@ -280,7 +280,7 @@ class _Builder:
             return f"({text} and {self.constant(operand)} in {v})"
         if op is Op.REGEX:
             pattern = cast(Pattern, operand)
-            search = f"{self.constant(_search(pattern))}({v}) is not None"
+            search = f"{self.constant(compile_matcher(pattern.spelling))}({v})"
             required = pattern.required
             if len(required) >= 3:  # a substring test first rules most values out
                 return f"({text} and {self.constant(required)} in {v} and {search})"
@@ -306,7 +306,3 @@ class _Builder:
             return f"({self.is_text(path)} and {v} == {self.constant(expected)})"
         f = self.as_number(path)
         return f"({f} is not None and {f} == {self.constant(expected)})"
-
-
-def _search(pattern: Pattern) -> Callable[[str], Any]:
-    return re.compile(pattern.python, re.DOTALL).search

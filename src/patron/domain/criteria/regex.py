@@ -1,9 +1,25 @@
-"""The regular-expression subset that means the same in Python, SQLite and PostgreSQL.
+"""The regular-expression subset: one meaning, and linear-time matching, on every evaluator.
 
-SQLite has no regular expressions of its own: Patron registers a function
-that runs Python's ``re`` (see ``patron.store.criteria_sql``). The subset is
-what Python's ``re`` and PostgreSQL's advanced regular expressions agree on,
-minus whatever can make a backtracking matcher take exponential time:
+A criteria regex runs on three evaluators: the Python evaluators (events are
+classified on ingest, profiles on every change), SQLite (``patron_regexp``,
+see ``patron.store.criteria_sql``) and PostgreSQL (``~``).
+:func:`compile_pattern` checks a pattern against the subset below and writes
+it in the one spelling RE2 and PostgreSQL read alike: every group
+non-capturing, every metacharacter that stands for itself escaped.
+
+Why matching time is linear in the text's length, on each evaluator:
+
+* Python and SQLite match with RE2 (:mod:`.matcher`): an automaton that
+  steps through the text once, whatever the pattern; it never backtracks.
+* PostgreSQL's engine is an automaton too, except for back-references
+  (refused here): a yes/no ``~`` on a pattern without capturing groups runs
+  its DFA alone, over the text once.
+* An automaton's work per character grows with the pattern's size, so that
+  size is bounded: at most :data:`MAX_POSITIONS` positions once counted
+  repetitions are expanded (``x{m,n}`` counts ``x`` n times, ``x{m,}``
+  m + 1 times). The worst pattern then costs microseconds per character.
+
+The subset:
 
 * literal characters; ``\\`` before any punctuation character makes it
   literal; ``\\n`` and ``\\t``;
@@ -14,7 +30,13 @@ minus whatever can make a backtracking matcher take exponential time:
 * groups ``( … )`` and ``(?: … )`` and alternation ``|`` (no empty branch);
 * repetition ``*``, ``+``, ``?``, ``{m}``, ``{m,}``, ``{m,n}`` (at most 255)
   after a character, class or group; a repeated group may contain neither a
-  repetition nor ``|``.
+  repetition nor ``|``. Both automata would match either in linear time.
+  Repetitions stay out because PostgreSQL compiles nested counted
+  repetitions in time that grows steeply with the nesting
+  (``(?:(?:(?:(?:a?){0,5}){0,5}){0,5}){0,4}`` takes it seconds) and RE2
+  refuses nested counts whose product exceeds 1,000; ``|`` stays out only
+  because it always has: allowing it needs the evaluators' agreement
+  tested anew.
 
 Matching is case-sensitive and unanchored (``contains`` semantics) unless the
 pattern uses ``^``/``$``. Everything else (``\\d``, ``\\w``, back-references,
@@ -26,14 +48,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from patron.domain.criteria.matcher import MatcherRefused, compile_matcher
 from patron.domain.criteria.tree import Pattern
 
 MAX_PATTERN_LENGTH = 500
 MAX_REPEAT = 255
+MAX_POSITIONS = 1000
 _SPECIAL = set("\\.^$|?*+()[]{}")
 _ESCAPABLE = set("\\.^$|?*+()[]{}/-'\"#&~!%,:;<=>@`_ ")
 _ESCAPES = {"n": "\n", "t": "\t"}
 _BOUNDS = re.compile(r"\{(\d{1,3})(,(\d{1,3})?)?\}")
+# How both RE2 and PostgreSQL spell these characters inside a bracket class.
+_CLASS_SPECIAL = set("\\]^-[")
+_NAMED = {"\n": "\\n", "\t": "\\t"}
 
 
 class PatternError(ValueError):
@@ -45,6 +72,7 @@ class _Group:
     has_repeat: bool = False
     has_alternation: bool = False
     branch_empty: bool = True
+    positions: int = 0  # of everything in the group so far, repetitions expanded
 
 
 @dataclass
@@ -54,6 +82,7 @@ class _Scanner:
     out: list[str] = field(default_factory=list)
     groups: list[_Group] = field(default_factory=lambda: [_Group()])
     last: str | None = None  # "atom", "group:<has_repeat|alt>", "repeat", or None
+    last_positions: int = 0  # of the last atom or group: what a repetition repeats
     # Plain characters every match contains: runs of the top-level sequence.
     run: str = ""
     best: str = ""
@@ -66,22 +95,42 @@ class _Scanner:
 
 
 def compile_pattern(source: str) -> Pattern:
-    """Check ``source`` against the subset; return it with its Python spelling."""
+    """Check ``source`` against the subset; return it with its RE2/PostgreSQL spelling."""
     if not source:
         raise PatternError("the pattern is empty")
     if len(source) > MAX_PATTERN_LENGTH:
         raise PatternError(f"the pattern is longer than {MAX_PATTERN_LENGTH} characters")
+    if "\x00" in source:
+        raise PatternError("the pattern contains a NUL character")
     scanner = _Scanner(source)
     while scanner.pos < len(source):
         _step(scanner)
     if len(scanner.groups) > 1:
         raise PatternError("a group is not closed")
     _end_branch(scanner)
-    python = "".join(scanner.out)
-    re.compile(python)  # the subset always compiles; this guards the checker itself
+    positions = scanner.groups[0].positions
+    if positions > MAX_POSITIONS:
+        raise PatternError(
+            f"the pattern is too large: its repetitions expand to {positions} character"
+            f" positions, at most {MAX_POSITIONS}"
+        )
+    spelling = "".join(scanner.out)
+    try:  # the subset always compiles; this guards the checker itself
+        compile_matcher(spelling)
+    except MatcherRefused as refused:
+        raise PatternError(f"the pattern cannot be compiled: {refused}") from None
     _break(scanner)
     required = "" if scanner.top_alternation else scanner.best
-    return Pattern(source=source, python=python, required=required)
+    return Pattern(source=source, spelling=spelling, required=required)
+
+
+def _spell(char: str) -> str:
+    """A character that stands for itself, as RE2 and PostgreSQL both read it."""
+    return "\\" + char if char in _SPECIAL else _NAMED.get(char, char)
+
+
+def _spell_in_class(char: str) -> str:
+    return "\\" + char if char in _CLASS_SPECIAL else _NAMED.get(char, char)
 
 
 def _literal(s: _Scanner, char: str) -> None:
@@ -119,8 +168,10 @@ def _step(s: _Scanner) -> None:
     elif char in "*+?{":
         _repeat(s)
     elif char in "^$":
+        # Both engines read ^ and $ as the start and end of the whole text
+        # (RE2 without multi-line, PostgreSQL without newline-sensitive mode).
         _break(s)
-        _emit(s, "\\Z" if char == "$" else "^", None, 1)
+        _emit(s, char, None, 1)
         s.groups[-1].branch_empty = False
     elif char in "]}":
         raise PatternError(f"escape {char!r} at position {s.pos} as \\{char}")
@@ -129,7 +180,7 @@ def _step(s: _Scanner) -> None:
         _atom(s, ".", 1)
     else:
         _literal(s, char)
-        _atom(s, re.escape(char), 1)
+        _atom(s, _spell(char), 1)
 
 
 def _emit(s: _Scanner, text: str, last: str | None, width: int) -> None:
@@ -140,6 +191,8 @@ def _emit(s: _Scanner, text: str, last: str | None, width: int) -> None:
 
 def _atom(s: _Scanner, text: str, width: int) -> None:
     s.groups[-1].branch_empty = False
+    s.groups[-1].positions += 1
+    s.last_positions = 1
     _emit(s, text, "atom", width)
 
 
@@ -147,10 +200,10 @@ def _escape(s: _Scanner) -> None:
     nxt = s.peek(1)
     if nxt in _ESCAPES:
         _literal(s, _ESCAPES[nxt])
-        _atom(s, re.escape(_ESCAPES[nxt]), 2)
+        _atom(s, _spell(_ESCAPES[nxt]), 2)
     elif nxt in _ESCAPABLE:
         _literal(s, nxt)
-        _atom(s, re.escape(nxt), 2)
+        _atom(s, _spell(nxt), 2)
     else:
         raise PatternError(f"\\{nxt} at position {s.pos} is not in the portable subset")
 
@@ -165,13 +218,15 @@ def _bracket(s: _Scanner) -> None:
         s.pos += 1
     items: list[str] = []
     while s.peek() != "]":
-        items.append(_class_char(s, start))
+        low = _class_char(s, start)
         if s.peek() == "-" and s.peek(1) not in ("]", ""):
             s.pos += 1
             high = _class_char(s, start)
-            if ord(_unescape(high)) < ord(_unescape(items[-1])):
+            if ord(high) < ord(low):
                 raise PatternError(f"the range at position {start} runs backwards")
-            items[-1] = f"{items[-1]}-{high}"
+            items.append(f"{_spell_in_class(low)}-{_spell_in_class(high)}")
+        else:
+            items.append(_spell_in_class(low))
     if not items:
         raise PatternError(f"the class at position {start} is empty")
     s.pos += 1
@@ -179,6 +234,7 @@ def _bracket(s: _Scanner) -> None:
 
 
 def _class_char(s: _Scanner, start: int) -> str:
+    """The character the class's next item stands for."""
     char = s.peek()
     if char == "":
         raise PatternError(f"the class at position {start} is not closed")
@@ -186,19 +242,12 @@ def _class_char(s: _Scanner, start: int) -> str:
         raise PatternError(f"escape '[' inside the class at position {start} as \\[")
     if char == "\\":
         nxt = s.peek(1)
-        if nxt in _ESCAPES:
-            s.pos += 2
-            return re.escape(_ESCAPES[nxt])
-        if nxt not in _ESCAPABLE:
+        if nxt not in _ESCAPES and nxt not in _ESCAPABLE:
             raise PatternError(f"\\{nxt} at position {s.pos} is not in the portable subset")
         s.pos += 2
-        return "\\" + nxt
+        return _ESCAPES.get(nxt, nxt)
     s.pos += 1
-    return "\\-" if char == "-" else re.escape(char) if char in "^\\]" else char
-
-
-def _unescape(item: str) -> str:
-    return item[-1] if item.startswith("\\") else item
+    return char
 
 
 def _open_group(s: _Scanner) -> None:
@@ -220,6 +269,8 @@ def _close_group(s: _Scanner) -> None:
     kind = "group:complex" if group.has_repeat or group.has_alternation else "group:simple"
     if group.has_repeat:
         s.groups[-1].has_repeat = True
+    s.groups[-1].positions += group.positions
+    s.last_positions = group.positions
     _emit(s, ")", kind, 1)
 
 
@@ -236,6 +287,7 @@ def _repeat(s: _Scanner) -> None:
             f"a repeated group may not contain a repetition or '|' (position {s.pos})"
         )
     text = s.peek()
+    copies = 1  # *, + and ?: the automaton loops over, or skips, one copy
     if text == "{":
         bounds = _BOUNDS.match(s.text, s.pos)
         if bounds is None:
@@ -244,11 +296,12 @@ def _repeat(s: _Scanner) -> None:
         if int(low) > MAX_REPEAT or (high and not int(low) <= int(high) <= MAX_REPEAT):
             raise PatternError(f"repetition bounds at position {s.pos} must be 0 to {MAX_REPEAT}")
         text = bounds.group(0)
-        del comma
+        copies = int(high) if high else int(low) + 1 if comma else int(low)
     if s.last_literal:  # the repeated character may be absent, or there many times
         s.run = s.run[:-1]
     _break(s)
     s.groups[-1].has_repeat = True
+    s.groups[-1].positions += s.last_positions * (max(copies, 1) - 1)
     _emit(s, text, "repeat", len(text))
     if s.peek() in ("?", "+"):
         raise PatternError(f"lazy or possessive repetition at position {s.pos} is not portable")

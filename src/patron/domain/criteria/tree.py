@@ -32,10 +32,10 @@ class Op(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A regular expression of the portable subset, in both spellings."""
+    """A regular expression of the portable subset (see :mod:`.regex`)."""
 
-    source: str  # as written: PostgreSQL runs it with ``~``
-    python: str  # the same language for Python's ``re`` (``$`` becomes ``\\Z``)
+    source: str  # as written
+    spelling: str  # the same language as RE2 and PostgreSQL's ``~`` both read it
     # Plain text every match contains ("" if none): a cheap test before the regex.
     required: str = field(default="", compare=False)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from patron.domain.segments.events.classify import (
     DEFAULT_STAMP,
@@ -56,6 +59,19 @@ def test_deleted_segments_never_match() -> None:
     segmentation = EventSegmentation([segment(2, anything, status=410)])
     assert len(segmentation) == 0
     assert segmentation.classify({"type": "track"}, NOW) == DEFAULT_STAMP
+
+
+def test_a_stored_segment_that_todays_rules_refuse_matches_nothing_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Accepted before regexes had a size limit: 1,020 positions once expanded.
+    too_large = [{"field": "x", "op": "regex", "value": ".{255}.{255}.{255}.{255}"}]
+    anything = [{"field": "type", "op": "exists"}]
+    with caplog.at_level(logging.WARNING):
+        segmentation = EventSegmentation([segment(2, too_large), segment(3, anything, order=1)])
+    event = {"type": "track", "properties": {"x": "a" * 2000}}
+    assert segmentation.classify(event, NOW) == Stamp(3, 0)
+    assert "event segment 2 of workspace ws matches no event" in caplog.text
 
 
 def test_relative_dates_use_the_time_of_ingest() -> None:

@@ -14,13 +14,15 @@ every worker) classifies with exactly the segments committed at that moment.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from patron.domain.criteria import event_field, parse
+from patron.domain.criteria import AnyOf, Node, event_field, parse
 from patron.domain.criteria.first_match import compile_first_match
+from patron.domain.errors import Invalid
 from patron.domain.segments.events.model import Segment
 from patron.domain.segments.events.ports import EventSegmentReader
 from patron.domain.segments.events.service import ACTIVE, DEFAULT_SEGMENT, NO_GROUP
@@ -33,6 +35,7 @@ class Stamp:
 
 
 DEFAULT_STAMP = Stamp(DEFAULT_SEGMENT, NO_GROUP)
+log = logging.getLogger(__name__)
 
 
 class EventSegmentation:
@@ -45,9 +48,7 @@ class EventSegmentation:
         )
         # The default last: index -1 (no match) picks it.
         self._stamps = (*(Stamp(s.id, s.group_id) for s in active), DEFAULT_STAMP)
-        self._first_match = compile_first_match(
-            [parse(segment.criteria, fields=event_field) for segment in active]
-        )
+        self._first_match = compile_first_match([_criteria(segment) for segment in active])
 
     def __len__(self) -> int:
         return len(self._stamps) - 1
@@ -55,6 +56,25 @@ class EventSegmentation:
     def classify(self, event: Mapping[str, Any], now: datetime) -> Stamp:
         """The stamp of the first segment whose criteria ``event`` matches."""
         return self._stamps[self._first_match(event, now)]
+
+
+def _criteria(segment: Segment) -> Node:
+    """The segment's criteria; none that match, if today's rules refuse them.
+
+    Criteria were checked when stored, but a limit added since (the size of
+    a regex, say) can refuse them now: that segment must stop matching, not
+    stop its workspace's ingestion.
+    """
+    try:
+        return parse(segment.criteria, fields=event_field)
+    except Invalid as refused:
+        log.warning(
+            "event segment %d of workspace %s matches no event until its criteria are updated: %s",
+            segment.id,
+            segment.workspace_id,
+            refused,
+        )
+        return AnyOf(())
 
 
 class SegmentationCache:
