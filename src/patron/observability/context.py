@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import secrets
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 
-@dataclass(slots=True)
 class RequestContext:
-    request_id: str
-    # Why the request was refused, once a surface has answered it with an
-    # error (a bounded name such as "unauthorized"); None while it has not.
-    refusal: str | None = None
+    """One request being handled: its id (made on first use), why it was refused."""
+
+    __slots__ = ("_id", "prefix", "refusal")
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self._id: str | None = None
+        # Why the request was refused, once a surface has answered it with an
+        # error (a bounded name such as "unauthorized"); None while it has not.
+        self.refusal: str | None = None
+
+    @property
+    def request_id(self) -> str:
+        # Made when a line is logged or an error answered: most requests need none.
+        if self._id is None:
+            self._id = new_request_id(self.prefix)
+        return self._id
 
 
 CURRENT: ContextVar[RequestContext | None] = ContextVar("patron_request", default=None)

@@ -3,7 +3,8 @@
 The dispatcher (``patron.app``) hands each request to :meth:`ObservedRequests.serve`
 with the surface it chose. The cost stays in the microseconds the tracking
 hot path can spare: two clock reads, one context variable, two cached label
-children and a wrapper around ``send``.
+children and a wrapper around ``send``; the request id is only made once a
+line is logged or an error answered.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from patron.observability.context import CURRENT, RequestContext, new_request_id
+from patron.observability.context import CURRENT, RequestContext
 from patron.observability.metrics import Metrics
 
 # The route label of a request no route took (an unknown path): one label for
@@ -49,7 +50,7 @@ class ObservedRequests:
         *,
         request_id_prefix: str = "",
     ) -> None:
-        context = RequestContext(new_request_id(request_id_prefix))
+        context = RequestContext(request_id_prefix)
         token = CURRENT.set(context)
         status = 500  # what the server answers if the app raises before answering
 
