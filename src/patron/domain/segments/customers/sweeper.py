@@ -45,18 +45,22 @@ class SegmentSweeper:
 
     async def sweep(self) -> int:
         """One sweep over every windowed segment; returns how many customers it re-evaluated."""
-        started, total, ok = time.monotonic(), 0, False
+        started, total = time.monotonic(), 0
         try:
             segments = await self.store.read(lambda unit: unit.windowed_segments())
             for segment in segments:
                 now = self.clock()
                 total += await self.store.write(partial(self._sweep_one, segment=segment, now=now))
-            ok = True
-        finally:
-            if self.observer is not None:
-                seconds = time.monotonic() - started
-                self.observer.sweep_finished(ok=ok, customers=total, seconds=seconds)
+        except Exception:  # a stop (cancellation) is no failed sweep: it is not counted
+            self._observe(ok=False, customers=total, started=started)
+            raise
+        self._observe(ok=True, customers=total, started=started)
         return total
+
+    def _observe(self, *, ok: bool, customers: int, started: float) -> None:
+        if self.observer is not None:
+            seconds = time.monotonic() - started
+            self.observer.sweep_finished(ok=ok, customers=customers, seconds=seconds)
 
     def _sweep_one(
         self, unit: CustomerSegmentUnit, *, segment: CustomerSegment, now: datetime
