@@ -18,14 +18,17 @@ matches wins:
    its hook, and until it is set such requests reach the root app (a 404).
 4. Other requests under ``/v1``: the Voucherify API (``X-App-Id`` and
    ``X-App-Token`` headers).
-5. Everything else (``/health``, paths no surface owns) and the lifespan: the
-   root app, which answers in Patron's plain JSON.
+5. Everything else (``/health``, ``/ready``, ``/metrics``, paths no surface
+   owns) and the lifespan: the root app, which answers in Patron's plain JSON.
 
 The app a request reaches answers every error of it in its own format —
 domain errors its handlers raise, unknown routes (404), wrong methods (405)
 and unexpected exceptions (500, logged once with a request id): the format
 follows from the dispatch above, never from a guess at the path
 (``surfaces/http/errors.py``).
+
+Every HTTP request gets a request id (its log lines carry it) and is counted
+and timed for ``/metrics`` by surface and route (``patron/observability/``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patron import __version__
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE
+from patron.observability.endpoints import add_endpoints
+from patron.observability.logs import configure_logging
+from patron.observability.metrics import metrics
+from patron.observability.readiness import Readiness
+from patron.observability.requests import ObservedRequests, route_template
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
 from patron.surfaces.http.errors import PLAIN, ErrorFormat, answer_errors
@@ -67,6 +75,7 @@ class PatronApp:
         self.infinity = infinity
         # The hook for the Talon.One surface: the app for ApiKey-v1 requests under /v1.
         self.talon_one: ASGIApp | None = None
+        self.requests = ObservedRequests(metrics(), route=_route)
 
     @property
     def services(self) -> Services:
@@ -87,9 +96,29 @@ class PatronApp:
             return self.voucherify
         return self.api
 
+    def surface_name(self, app: ASGIApp) -> tuple[str, str]:
+        """How metrics name the surface of ``app``, and the prefix of its request ids."""
+        if app is self.segment:
+            return "segment", ""
+        if app is self.voucherify:
+            return "voucherify", VOUCHERIFY_ERRORS.request_id_prefix
+        if app is self.infinity:
+            return "infinity", ""
+        return ("patron", "") if app is self.api else ("talon_one", "")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = self.surface_for(scope) if scope["type"] == "http" else self.api
-        await app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.api(scope, receive, send)
+            return
+        app = self.surface_for(scope)
+        name, prefix = self.surface_name(app)
+        await self.requests.serve(name, app, scope, receive, send, request_id_prefix=prefix)
+
+
+def _route(scope: Scope) -> str:
+    """The route a request took, for metrics: a template, never the raw path."""
+    name = endpoint_name(scope["path"])
+    return "/v1/" + name if name is not None else route_template(scope)
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -108,7 +137,7 @@ def _authorization_scheme(scope: Scope) -> bytes:
 def create_app(settings: Settings | None = None) -> PatronApp:
     """Build Patron's app. The database is opened (and migrated) at start-up."""
     settings = settings or get_settings()
-    _configure_logging(settings)
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -135,6 +164,12 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    def ping() -> None:  # the services are there once the lifespan has opened them
+        api.state.services.store.database.ping()
+
+    readiness = Readiness(ping, timeout=settings.ready_timeout_seconds)
+    add_endpoints(api, metrics(), readiness)  # /ready and /metrics
+
     surfaces = (
         _surface(voucherify.router, VOUCHERIFY_ERRORS, api.state),
         _surface(infinity.router, INFINITY_ERRORS, api.state),
@@ -158,14 +193,3 @@ def _surface(router: APIRouter, errors: ErrorFormat, state: State) -> FastAPI:
     surface.include_router(router)
     answer_errors(surface, errors)
     return surface
-
-
-def _configure_logging(settings: Settings) -> None:
-    # uvicorn configures its own loggers; Patron's need a handler of their own.
-    logger = logging.getLogger("patron")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    logger.setLevel(settings.log_level.upper())

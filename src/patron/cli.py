@@ -23,6 +23,8 @@ from patron.domain.customers.model import CustomerView
 from patron.domain.errors import PatronError
 from patron.domain.jobs.model import AsyncAction
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
+from patron.observability.logs import uvicorn_log_config
+from patron.observability.metrics import share_between_workers
 from patron.services import Services, open_services
 from patron.settings import get_settings
 from patron.store.database import Database
@@ -92,6 +94,7 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         errors.print("[red]error:[/red] SQLite takes one server process; use PostgreSQL to scale")
         raise typer.Exit(2)
+    share_between_workers(workers)  # one /metrics over every worker process
     uvicorn.run(
         "patron.app:create_app",
         factory=True,
@@ -100,6 +103,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        log_config=uvicorn_log_config(settings),
         server_header=False,
     )
 

@@ -18,6 +18,7 @@ from patron.domain.segments.events.groups import SegmentGroupService
 from patron.domain.segments.events.service import SegmentService
 from patron.domain.tenancy.service import WorkspaceService
 from patron.domain.tracking.service import TrackingService
+from patron.observability.metrics import metrics
 from patron.settings import Settings
 from patron.store.database import Database
 from patron.store.sql_store import SqlStore
@@ -50,22 +51,28 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
     if migrate:
         await asyncio.to_thread(database.migrate)
     memberships = MembershipCache()  # compiled customer segments, per workspace
+    observer = metrics()  # the process's Prometheus metrics, told by the store and services
     store = SqlStore(
         database,
         subscriptions=subscriptions(memberships),
         queue_limit=settings.ingest_queue_limit,
         batch_limit=settings.commit_batch_limit,
         read_threads=4 if database.is_sqlite else 8,
+        observer=observer,
     )
     apply_rows = customer_rows.apply_customer_rows
     return Services(
         store=store,
         workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
-        tracking=TrackingService(store),
+        tracking=TrackingService(store, observer=observer),
         customers=CustomerService(store),
         customer_segments=CustomerSegmentService(store, utcnow),
         segment_sweeper=SegmentSweeper(
-            store, memberships, utcnow, interval=settings.segment_sweep_seconds
+            store,
+            memberships,
+            utcnow,
+            interval=settings.segment_sweep_seconds,
+            observer=observer,
         ),
         segments=SegmentService(store),
         segment_groups=SegmentGroupService(store),
@@ -76,6 +83,7 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
                 customer_rows.BULK_UPDATE: apply_rows,
                 customer_rows.METADATA_UPDATE: apply_rows,
             },
+            observer=observer,
         ),
     )
 

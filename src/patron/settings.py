@@ -31,6 +31,15 @@ class Settings(BaseSettings):
         default="info", description="Log level of the server and the CLI."
     )
     access_log: bool = Field(default=False, description="Log every HTTP request.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as timestamped text, or as one JSON object per line.",
+    )
+    ready_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long GET /ready waits for the database before answering 503.",
+    )
     ingest_queue_limit: int = Field(
         default=50_000,
         ge=1,

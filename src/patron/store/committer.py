@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from patron.domain.errors import PatronError, RateLimited, Unavailable
 
@@ -45,6 +45,14 @@ class JobFailed(Exception):
         super().__init__(index, error)
         self.index = index
         self.error = error
+
+
+class CommitObserver(Protocol):
+    """Told of every group commit (for the metrics), on the event loop."""
+
+    def batch_committed(self, messages: int, seconds: float, waiting: int) -> None:
+        """A transaction of ``messages`` took ``seconds``; ``waiting`` messages queue now."""
+        ...
 
 
 # Runs works in one transaction and returns their results, or raises
@@ -79,8 +87,10 @@ class GroupCommitter:
         queue_limit: int,
         batch_limit: int,
         retries: int = 5,
+        observer: CommitObserver | None = None,
     ) -> None:
         self._transaction = transaction
+        self._observer = observer
         self._queue_limit = queue_limit
         self._batch_limit = batch_limit
         self._retries = retries
@@ -133,7 +143,12 @@ class GroupCommitter:
             self._wakeup.clear()
             while self._pending:
                 jobs = self._take()
+                started = time.perf_counter()
                 outcomes = await loop.run_in_executor(self._executor, self._commit, jobs)
+                if self._observer is not None:
+                    seconds = time.perf_counter() - started
+                    size = sum(job.size for job in jobs)
+                    self._observer.batch_committed(size, seconds, self._pending_size)
                 for job, (ok, value) in zip(jobs, outcomes, strict=True):
                     if job.future.done():  # the request went away; its work is committed
                         continue

@@ -86,6 +86,11 @@ class Database:
                     if broken:
                         raise RuntimeError(f"migrations broke foreign keys: {broken[:5]}")
 
+    def ping(self) -> None:
+        """One trivial query on a reader connection; raises if the database does not answer."""
+        with self.reader.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()

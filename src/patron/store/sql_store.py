@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from patron.domain.changes import Subscriptions
 from patron.domain.errors import Unavailable
-from patron.store.committer import GroupCommitter, JobFailed, TransientError
+from patron.store.committer import CommitObserver, GroupCommitter, JobFailed, TransientError
 from patron.store.database import Database
 from patron.store.unit import SqlUnit
 
@@ -45,6 +45,7 @@ class SqlStore:
         queue_limit: int = 50_000,
         batch_limit: int = 5_000,
         read_threads: int = 4,
+        observer: CommitObserver | None = None,
     ) -> None:
         self.database = database
         self.subscriptions = subscriptions if subscriptions is not None else Subscriptions()
@@ -53,7 +54,7 @@ class SqlStore:
         self._writer: Connection | None = None
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="patron-read")
         self._committer = GroupCommitter(
-            self._transaction, queue_limit=queue_limit, batch_limit=batch_limit
+            self._transaction, queue_limit=queue_limit, batch_limit=batch_limit, observer=observer
         )
 
     async def write(self, work: Callable[[SqlUnit], T], *, size: int = 1) -> T:

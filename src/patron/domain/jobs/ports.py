@@ -46,3 +46,17 @@ class JobUnit(Protocol):
     def add_async_action_results(self, action_id: str, results: Sequence[RowResult]) -> None: ...
 
     def list_async_action_results(self, action_id: str) -> list[RowResult]: ...
+
+
+class JobObserver(Protocol):
+    """Told of the progress of bulk jobs (for the metrics)."""
+
+    def job_accepted(self, type_: str, rows: int) -> None: ...
+
+    def chunk_applied(self, type_: str, rows: int, failed: int) -> None:
+        """A chunk of ``rows`` committed; ``failed`` of them were reported failed."""
+        ...
+
+    def job_finished(self, type_: str, status: str) -> None:
+        """The job ended as ``status`` (DONE or FAILED)."""
+        ...

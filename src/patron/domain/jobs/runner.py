@@ -35,7 +35,7 @@ from patron.domain.jobs.model import (
     RowStatus,
     Status,
 )
-from patron.domain.jobs.ports import JobUnit
+from patron.domain.jobs.ports import JobObserver, JobUnit
 from patron.domain.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,10 @@ class AsyncActionService(Generic[U]):
         clock: Callable[[], datetime] = utcnow,
         chunk_size: int = 500,
         idle_seconds: float = 2.0,
+        observer: JobObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer
         self.handlers = dict(handlers)
         self.clock = clock
         self.chunk_size = chunk_size
@@ -97,6 +99,8 @@ class AsyncActionService(Generic[U]):
             updated_at=now,
         )
         await self.store.write(lambda unit: unit.add_async_action(action, rows), size=len(rows))
+        if self.observer is not None:
+            self.observer.job_accepted(type_, len(rows))
         self._loop.wake()
         return action
 
@@ -158,7 +162,9 @@ class AsyncActionService(Generic[U]):
                 self._apply_chunk, action=current, handler=handler, start=start, chunk=chunk
             )
             try:
-                await self.store.write(work, size=len(chunk))
+                failed = await self.store.write(work, size=len(chunk))
+                if self.observer is not None:
+                    self.observer.chunk_applied(action.type, len(chunk), failed)
             except ChunkTaken:
                 pass  # another process did it; carry on from where the job now is
             except Exception:
@@ -186,7 +192,8 @@ class AsyncActionService(Generic[U]):
         handler: RowHandler[U],
         start: int,
         chunk: Sequence[Any],
-    ) -> None:
+    ) -> int:
+        """Apply the chunk; returns how many of its rows failed."""
         now = self.clock()
         outcomes = handler(unit, action.workspace_id, chunk, now)
         failed = sum(outcome.status is RowStatus.FAILED for outcome in outcomes)
@@ -197,6 +204,7 @@ class AsyncActionService(Generic[U]):
             raise ChunkTaken(action.id)
         results = [RowResult(start + i, outcome) for i, outcome in enumerate(outcomes)]
         unit.add_async_action_results(action.id, results)
+        return failed
 
     async def _finish(
         self, action: AsyncAction, status: Status, operation: OperationStatus
@@ -205,4 +213,6 @@ class AsyncActionService(Generic[U]):
         await self.store.write(
             lambda unit: unit.finish_async_action(action.id, status, operation, now)
         )
+        if self.observer is not None:
+            self.observer.job_finished(action.type, status.value)
         return replace(action, status=status, operation_status=operation, finished_at=now)

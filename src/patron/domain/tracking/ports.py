@@ -15,3 +15,11 @@ class TrackingUnit(IdentityUnit, EventSegmentReader, Protocol):
     def existing_message_ids(self, workspace_id: str, message_ids: Collection[str]) -> set[str]:
         """Which of these message ids the workspace has already stored."""
         ...
+
+
+class TrackingObserver(Protocol):
+    """Told of every committed ingest (for the metrics)."""
+
+    def events_stored(self, stored: int, duplicates: int) -> None:
+        """``stored`` events committed; ``duplicates`` skipped (their messageId was known)."""
+        ...

@@ -18,7 +18,7 @@ from patron.domain.segments.events.classify import (
 )
 from patron.domain.store import Store
 from patron.domain.tracking.messages import Message, MessageType
-from patron.domain.tracking.ports import TrackingUnit
+from patron.domain.tracking.ports import TrackingObserver, TrackingUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,19 +120,24 @@ class TrackingService:
         self,
         store: Store[TrackingUnit],
         clock: Callable[[], datetime] = utcnow,
+        observer: TrackingObserver | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
+        self.observer = observer
         self.segmentations = SegmentationCache()
 
     async def ingest(self, *, workspace_id: str, messages: Sequence[Message]) -> IngestResult:
         """Record ``messages`` (already validated) for the workspace."""
-        return await self.store.write_batched(
+        result: IngestResult = await self.store.write_batched(
             ("tracking", workspace_id),
             self._record,
             (workspace_id, messages),
             size=len(messages),
         )
+        if self.observer is not None:
+            self.observer.events_stored(result.stored, result.duplicates)
+        return result
 
     def _record(self, unit: TrackingUnit, payloads: list[Payload]) -> list[IngestResult]:
         # Concurrent requests of one workspace are recorded together, in order.

@@ -9,7 +9,9 @@ table's ``Exception`` entry answers everything unexpected.
 An unexpected exception (not a :class:`PatronError`) is logged once, at ERROR,
 on the ``patron`` logger, with a request id that the answer carries too
 (``X-Request-Id``, and the body where the vendor's format has a place for
-it). The client never sees the exception's text or traceback.
+it). The client never sees the exception's text or traceback. The request id
+is the one the dispatcher gave the request (its log lines carry it too), and
+the reason for the refusal is noted for the metrics (:data:`REFUSALS`).
 
 FastAPI apps get all of this with :func:`answer_errors`: handlers just raise.
 """
@@ -17,7 +19,6 @@ FastAPI apps get all of this with :func:`answer_errors`: handlers just raise.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from patron.domain.errors import (
     TooLarge,
     Unauthorized,
 )
+from patron.observability.context import current_request_id, new_request_id, note_refusal
 
 log = logging.getLogger("patron")
 T = TypeVar("T")
@@ -91,16 +93,31 @@ STANDARD: dict[type[BaseException], Answer] = {
 }
 
 
+# Why a request was refused, by class of error: the ``reason`` label of the
+# refusals metric (a short, bounded list, whatever the surface's vendor says).
+REFUSALS: dict[type[BaseException], str] = {
+    PatronError: "bad_request",
+    Invalid: "invalid",
+    Unauthorized: "unauthorized",
+    Forbidden: "forbidden",
+    NotFound: "not_found",
+    NoRoute: "no_route",
+    MethodNotAllowed: "method_not_allowed",
+    Conflict: "conflict",
+    TooLarge: "too_large",
+    RateLimited: "rate_limited",
+    RetryLater: "unavailable",
+    ClientDisconnect: "client_disconnected",
+    Exception: "internal_error",
+}
+
+
 def by_class(table: Mapping[type[BaseException], T], error: BaseException) -> T:
     """The table's entry for the error's class, or for its nearest base class."""
     for cls in type(error).__mro__:
         if cls in table:
             return table[cls]
     raise LookupError(f"no entry for {type(error).__name__}: a table must name Exception")
-
-
-def new_request_id(prefix: str = "") -> str:
-    return prefix + secrets.token_hex(12)
 
 
 @dataclass(frozen=True)
@@ -145,11 +162,11 @@ class ErrorFormat:
 
     def respond(self, request: Request, error: BaseException) -> Response:
         """The answer to a request that ended with ``error``."""
+        note_refusal(by_class(REFUSALS, error))
         if isinstance(error, ClientDisconnect):  # nobody is listening; nothing was stored
             return Response(status_code=400)
-        failure = Failure(
-            error, request, by_class(self.table, error), new_request_id(self.request_id_prefix)
-        )
+        request_id = current_request_id() or new_request_id(self.request_id_prefix)
+        failure = Failure(error, request, by_class(self.table, error), request_id)
         if not isinstance(error, PatronError):
             log.error(
                 "unexpected error answering %s %s (request id %s)",

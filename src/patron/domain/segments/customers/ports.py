@@ -91,3 +91,11 @@ class CustomerSegmentUnit(CustomerReader, ProfileLoader, ActivityWriter, Protoco
         """Customers whose ``field`` (birthdate, created_at, updated_at) is in ``[start, end)``
         (birthdate: by day, both days included)."""
         ...
+
+
+class SweepObserver(Protocol):
+    """Told of every sweep of time-windowed segments (for the metrics)."""
+
+    def sweep_finished(self, *, ok: bool, customers: int, seconds: float) -> None:
+        """A sweep ended (``ok``: without an error) after re-evaluating ``customers``."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -9,7 +10,7 @@ from functools import partial
 from patron.domain.background import BackgroundLoop
 from patron.domain.segments.customers.membership import MembershipCache
 from patron.domain.segments.customers.model import CustomerSegment
-from patron.domain.segments.customers.ports import CustomerSegmentUnit
+from patron.domain.segments.customers.ports import CustomerSegmentUnit, SweepObserver
 from patron.domain.store import Store
 
 
@@ -34,20 +35,32 @@ class SegmentSweeper:
         clock: Callable[[], datetime],
         *,
         interval: float = 60.0,
+        observer: SweepObserver | None = None,
     ) -> None:
         self.store = store
         self.memberships = memberships
         self.clock = clock
+        self.observer = observer
         self._loop = BackgroundLoop("segment-sweep", self.sweep, interval)
 
     async def sweep(self) -> int:
         """One sweep over every windowed segment; returns how many customers it re-evaluated."""
-        segments = await self.store.read(lambda unit: unit.windowed_segments())
-        total = 0
-        for segment in segments:
-            now = self.clock()
-            total += await self.store.write(partial(self._sweep_one, segment=segment, now=now))
+        started, total = time.monotonic(), 0
+        try:
+            segments = await self.store.read(lambda unit: unit.windowed_segments())
+            for segment in segments:
+                now = self.clock()
+                total += await self.store.write(partial(self._sweep_one, segment=segment, now=now))
+        except Exception:  # a stop (cancellation) is no failed sweep: it is not counted
+            self._observe(ok=False, customers=total, started=started)
+            raise
+        self._observe(ok=True, customers=total, started=started)
         return total
+
+    def _observe(self, *, ok: bool, customers: int, started: float) -> None:
+        if self.observer is not None:
+            seconds = time.monotonic() - started
+            self.observer.sweep_finished(ok=ok, customers=customers, seconds=seconds)
 
     def _sweep_one(
         self, unit: CustomerSegmentUnit, *, segment: CustomerSegment, now: datetime

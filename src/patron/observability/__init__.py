@@ -1,0 +1,1 @@
+"""What an operator watches: metrics, readiness, and logs that carry request ids."""
