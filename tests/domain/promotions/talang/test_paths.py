@@ -229,6 +229,39 @@ def test_items_of_lists_built_at_run_time_are_read_by_their_type() -> None:
     assert value(expression) == ("sock",)
 
 
+def test_a_binding_read_inside_a_block_keeps_the_blocks_item() -> None:
+    shoes = [
+        "filter",
+        [".", "Session", "CartItems"],
+        ["Item"],
+        ["=", [".", "Item", "Category"], "shoes"],
+    ]
+    ruleset = compile_ruleset(
+        {
+            "bindings": [{"name": "shoes", "expression": shoes}],
+            "rules": [
+                {
+                    "title": "r",
+                    "condition": [
+                        "exists",
+                        [".", "Session", "CartItems"],
+                        ["Item"],
+                        [
+                            "and",
+                            [">", ["count", [".", "shoes"]], 0],
+                            ["=", [".", "Item", "Sku"], "sock"],
+                        ],
+                    ],
+                    "effects": [],
+                }
+            ],
+        }
+    )
+    scope = Scope(context(), Campaign(1, "c", ruleset), EXPIRY)
+    # the first item is the sock; reading "shoes" runs a filter over the cart inside the block
+    assert ruleset.rules[0].condition.run(scope) is True
+
+
 def test_bindings_are_read_by_name_and_evaluated_once_per_scope() -> None:
     calls: list[int] = []
 

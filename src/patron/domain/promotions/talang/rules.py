@@ -255,7 +255,14 @@ def _memoized(key: object, run: Run) -> Run:
         memo = scope.memo
         if key in memo:
             return memo[key]
-        value = memo[key] = run(scope)
+        # A binding's blocks number their slots from 0, like a rule's: read
+        # from inside a rule's block, it must not overwrite that block's item.
+        outer = scope.frame
+        scope.frame = [None] * len(outer)
+        try:
+            value = memo[key] = run(scope)
+        finally:
+            scope.frame = outer
         return value
 
     return read
