@@ -75,6 +75,17 @@ class Campaign:
     referral_settings: CodeSettings = CodeSettings()
     attributes: Mapping[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    # The limits by action, for the budget checks of every effect.
+    _by_action: Mapping[LimitAction, tuple[Limit, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        by_action = {
+            action: tuple(limit for limit in self.limits if limit.action is action)
+            for action in LimitAction
+        }
+        object.__setattr__(self, "_by_action", by_action)
 
     def running(self, now: datetime) -> bool:
         return (
@@ -85,7 +96,7 @@ class Campaign:
         )
 
     def limits_of(self, action: LimitAction) -> tuple[Limit, ...]:
-        return tuple(limit for limit in self.limits if limit.action is action)
+        return self._by_action[action]
 
 
 def select(

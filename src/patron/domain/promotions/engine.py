@@ -153,15 +153,10 @@ def _apply(
     scope, ledger = run.scope, run.ledger
     ledger.begin()
     applied: list[fx.EffectProps] = []
+    coupon_in_scope = scope.coupon if coupon is not None else None
+    origin = Origin(run.campaign, run.ruleset_id, rule.index, rule.title, 0, coupon_in_scope)
     for index, intent in intents:
-        origin = Origin(
-            run.campaign,
-            run.ruleset_id,
-            rule.index,
-            rule.title,
-            index,
-            scope.coupon if coupon is not None else None,
-        )
+        origin.effect_index = index
         try:
             props = grant(ledger, intent, origin)
         except NotApplicable as refused:
@@ -204,8 +199,9 @@ def _failure_effects(run: CampaignRun, rule: CompiledRule) -> None:
         )
         run.emit(rule, fx.Error(text), None)
         return
+    origin = Origin(run.campaign, run.ruleset_id, rule.index, rule.title, 0, None)
     for index, intent in intents:
-        origin = Origin(run.campaign, run.ruleset_id, rule.index, rule.title, index, None)
+        origin.effect_index = index
         props = grant(run.ledger, intent, origin)  # notifications and custom effects only
         if props is not None:
             run.emit(rule, props, None)

@@ -45,9 +45,12 @@ class NotApplicable(Exception):
         self.details = details
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origin:
-    """Where an intent comes from: what its effect needs to know of its rule."""
+    """Where an intent comes from: what its effect needs to know of its rule.
+
+    One per rule being applied; ``effect_index`` moves along its intents.
+    """
 
     campaign: Campaign
     ruleset_id: int
@@ -142,8 +145,12 @@ class Ledger:
     def room(self, origin: Origin, action: LimitAction) -> tuple[Decimal | None, str]:
         """What the campaign's (and customer's) budgets for ``action`` have left, and which."""
         best: tuple[Decimal | None, str] = (None, "")
+        limits = origin.campaign.limits_of(action)
+        coupon = origin.coupon
+        if not limits and (coupon is None or action is not LimitAction.SET_DISCOUNT):
+            return best  # the common case: nothing limits this effect
         usage = self.context.usage.get(origin.campaign.id)
-        for limit in origin.campaign.limits_of(action):
+        for limit in limits:
             if limit.limit <= 0:
                 continue
             counters = (usage.profile if limit.per_profile else usage.campaign) if usage else {}
@@ -152,7 +159,6 @@ class Ledger:
             if best[0] is None or left < best[0]:
                 whose = "this customer's" if limit.per_profile else "the campaign's"
                 best = (left, f"{whose} {action.value} budget")
-        coupon = origin.coupon
         if action is LimitAction.SET_DISCOUNT and coupon and coupon.discount_limit > 0:
             spent = coupon.discount_counter + self.used.get(("coupon", coupon.id), ZERO)
             left = coupon.discount_limit - spent

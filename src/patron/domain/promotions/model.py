@@ -45,23 +45,21 @@ class Session:
     coupon_codes: tuple[str, ...] = ()
     referral_code: str = ""
 
+    # Computed once, at construction: rules read them many times per evaluation.
+    cart_item_total: Decimal = field(init=False, default=ZERO)
+    additional_cost_total: Decimal = field(init=False, default=ZERO)
+    total: Decimal = field(init=False, default=ZERO)
+
     def __post_init__(self) -> None:
         # An item's position is its index in the cart: per-item effects name it.
         if any(item.position != index for index, item in enumerate(self.cart_items)):
             items = tuple(replace(item, position=i) for i, item in enumerate(self.cart_items))
             object.__setattr__(self, "cart_items", items)
-
-    @property
-    def cart_item_total(self) -> Decimal:
-        return sum((item.total for item in self.cart_items), ZERO)
-
-    @property
-    def additional_cost_total(self) -> Decimal:
-        return self.additional_costs + sum((i.additional_costs for i in self.cart_items), ZERO)
-
-    @property
-    def total(self) -> Decimal:
-        return self.cart_item_total + self.additional_cost_total
+        items_total = sum((item.total for item in self.cart_items), ZERO)
+        costs = self.additional_costs + sum((i.additional_costs for i in self.cart_items), ZERO)
+        object.__setattr__(self, "cart_item_total", items_total)
+        object.__setattr__(self, "additional_cost_total", costs)
+        object.__setattr__(self, "total", items_total + costs)
 
 
 @dataclass(frozen=True, slots=True)

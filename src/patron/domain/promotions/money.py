@@ -10,6 +10,7 @@ are rounded to two decimals the same way (Talon's points have two).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 # ISO 4217 currencies whose minor unit is not 1/100.
 _ZERO_DECIMALS: tuple[str, ...] = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW")
@@ -22,6 +23,7 @@ _DECIMALS = {
 POINTS_DECIMALS = 2
 
 
+@lru_cache(maxsize=256)
 def minor_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-_DECIMALS.get(currency.upper(), 2))
 

@@ -56,11 +56,12 @@ Run = Callable[[Scope], Any]
 class Node:
     """A compiled expression."""
 
-    __slots__ = ("run", "shape")
+    __slots__ = ("_text", "run", "shape")
 
     def __init__(self, run: Run, shape: Shape) -> None:
         self.run = run
         self.shape = shape
+        self._text: str | None = None
 
     def to_json(self) -> Any:
         raise NotImplementedError
@@ -70,6 +71,12 @@ class Node:
         return [self.to_json()]
 
     def describe(self) -> str:
+        """The expression in Talang's Lisp notation (computed once: failure reasons use it)."""
+        if self._text is None:
+            self._text = self._describe()
+        return self._text
+
+    def _describe(self) -> str:
         raise NotImplementedError
 
     def children(self) -> tuple[Node, ...]:
@@ -92,7 +99,7 @@ class Literal(Node):
     def to_json(self) -> Any:
         return self.raw
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return json.dumps(self.raw, ensure_ascii=False)
 
 
@@ -107,7 +114,7 @@ class PathNode(Node):
     def to_json(self) -> Any:
         return [".", *self.raw]
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return self.text
 
 
@@ -122,7 +129,7 @@ class Call(Node):
     def to_json(self) -> Any:
         return [self.name, *(part for arg in self.args for part in arg.json_parts())]
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         inner = " ".join(arg.describe() for arg in self.args)
         return f"({self.name} {inner})" if inner else f"({self.name})"
 
@@ -160,7 +167,7 @@ class Lambda(Node):
     def to_json(self) -> Any:
         return [[self.param], self.body.to_json()]
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return f"(({self.param}) {self.body.describe()})"
 
     def children(self) -> tuple[Node, ...]:
@@ -180,7 +187,7 @@ class Pair(Node):
     def to_json(self) -> Any:
         return [self.key, self.value.to_json()]
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return f"({self.key} {self.value.describe()})"
 
     def children(self) -> tuple[Node, ...]:
@@ -199,7 +206,7 @@ class Refused(Node):
     def to_json(self) -> Any:
         return self.raw
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return json.dumps(self.raw, ensure_ascii=False, default=str)
 
 

@@ -41,6 +41,10 @@ from patron.domain.promotions.talang.values import (
 NUMBER_OR_TIME = Kind.DECIMAL | Kind.TIME
 
 
+# The hot path: a condition is an ``and`` of comparisons. Booleans are tested
+# by identity and anything else goes through as_bool only to fail.
+
+
 def _and(site: Site) -> Run:
     runs = site.runs
     if len(runs) == 1:
@@ -48,7 +52,11 @@ def _and(site: Site) -> Run:
         return lambda scope: as_bool(only(scope))
 
     def run(scope: Scope) -> bool:
-        return all(as_bool(each(scope)) for each in runs)
+        for each in runs:
+            value = each(scope)
+            if value is not True:
+                return as_bool(value)  # False, or a failure
+        return True
 
     return run
 
@@ -57,7 +65,11 @@ def _or(site: Site) -> Run:
     runs = site.runs
 
     def run(scope: Scope) -> bool:
-        return any(as_bool(each(scope)) for each in runs)
+        for each in runs:
+            value = each(scope)
+            if value is not False:
+                return as_bool(value)  # True, or a failure
+        return False
 
     return run
 
@@ -111,11 +123,44 @@ def _ordered(a: Any, b: Any) -> tuple[Any, Any]:
     return as_decimal(a), as_decimal(b)
 
 
-def _comparison(test: Callable[[Any, Any], bool]) -> Callable[..., bool]:
-    def compare(first: Any, *others: Any) -> bool:
-        return all(test(*_ordered(first, other)) for other in others)
+def _comparison(test: Callable[[Any, Any], bool]) -> Callable[[Site], Run]:
+    def pair(a: Any, b: Any) -> bool:
+        if type(a) is Decimal and type(b) is Decimal:
+            return test(a, b)
+        return test(*_ordered(a, b))
 
-    return compare
+    def build(site: Site) -> Run:
+        runs = site.runs
+        if len(runs) == 2:
+            first, second = runs
+            return lambda scope: pair(first(scope), second(scope))
+
+        def run(scope: Scope) -> bool:
+            value = runs[0](scope)
+            return all(pair(value, other(scope)) for other in runs[1:])
+
+        return run
+
+    return build
+
+
+def _equality(negate: bool) -> Callable[[Site], Run]:
+    def build(site: Site) -> Run:
+        runs = site.runs
+        if len(runs) == 2:
+            first, second = runs
+            return lambda scope: equal(first(scope), second(scope)) is not negate
+
+        def run(scope: Scope) -> bool:
+            value = runs[0](scope)
+            others = [other(scope) for other in runs[1:]]
+            if negate:
+                return not any(equal(value, other) for other in others)
+            return all(equal(value, other) for other in others)
+
+        return run
+
+    return build
 
 
 def _between(*values: Any) -> bool:
@@ -177,14 +222,8 @@ def _rounded(mode: str) -> Callable[..., Decimal]:
 
 
 def _variadic_compare(name: str, test: Callable[[Any, Any], bool], summary: str) -> Function:
-    return strict(
-        name,
-        (NUMBER_OR_TIME, NUMBER_OR_TIME),
-        BOOLEAN,
-        _comparison(test),
-        summary,
-        rest=NUMBER_OR_TIME,
-    )
+    overload = Overload((NUMBER_OR_TIME, NUMBER_OR_TIME), BOOLEAN, rest=NUMBER_OR_TIME)
+    return Function(name, (overload,), _comparison(test), summary)
 
 
 def _math(name: str, step: Callable[[Decimal, Decimal], Decimal], summary: str) -> Function:
@@ -226,21 +265,17 @@ FUNCTIONS: list[Function] = [
         "no effect (a fallback for catch)",
         effect=True,
     ),
-    strict(
+    Function(
         "=",
-        (VALUE, VALUE),
-        BOOLEAN,
-        lambda first, *others: all(equal(first, other) for other in others),
+        (Overload((VALUE, VALUE), BOOLEAN, rest=VALUE),),
+        _equality(negate=False),
         "true when the first argument equals every other",
-        rest=VALUE,
     ),
-    strict(
+    Function(
         "!=",
-        (VALUE, VALUE),
-        BOOLEAN,
-        lambda first, *others: not any(equal(first, other) for other in others),
+        (Overload((VALUE, VALUE), BOOLEAN, rest=VALUE),),
+        _equality(negate=True),
         "true when the first argument equals none of the others",
-        rest=VALUE,
     ),
     _variadic_compare("<", operator.lt, "true when the first is less than every other"),
     _variadic_compare("<=", operator.le, "true when the first is at most every other"),
