@@ -6,6 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from patron.domain.errors import Invalid
 from patron.domain.promotions.campaigns import CampaignState, CodeSettings, Limit, LimitAction
 from patron.domain.promotions.codes import fill_pattern
 from patron.domain.promotions.model import (
@@ -351,3 +354,14 @@ def test_beyond_talon_segments_and_event_history_in_rules() -> None:
     profile = Profile("cust-1", segments={"seg_9": "VIP"})
     evaluation = run(campaign(1, *rules), profile=profile, history=History())
     assert [e.props.props()["name"] for e in evaluation.effects] == ["loyal", "new"]
+
+
+def test_code_settings_that_cannot_make_distinct_codes_are_refused() -> None:
+    for pattern, characters in (
+        ("AB", ("X",)),
+        ("NOHASH", ("X",)),
+        ("###", ()),
+        ("#" * 101, ("X",)),
+    ):
+        with pytest.raises(Invalid):
+            CodeSettings(pattern=pattern, valid_characters=characters)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from patron.domain.errors import Invalid, Problem
 from patron.domain.promotions.talang import CompiledRuleset
 
 DEFAULT_VALID_CHARACTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -58,6 +59,17 @@ class CodeSettings:
     pattern: str = DEFAULT_PATTERN
     valid_characters: tuple[str, ...] = DEFAULT_VALID_CHARACTERS
     usage_limit: int = 1  # of each generated code; 0: unlimited
+
+    def __post_init__(self) -> None:
+        # Talon's bounds (couponPattern 3 to 100 characters); at least one "#",
+        # and characters to fill it with, or every code would be the same.
+        problems = []
+        if not 3 <= len(self.pattern) <= 100 or "#" not in self.pattern:
+            problems.append(Problem("3 to 100 characters, with at least one #", "couponPattern"))
+        if not self.valid_characters or any(len(c) != 1 for c in self.valid_characters):
+            problems.append(Problem("one or more single characters", "validCharacters"))
+        if problems:
+            raise Invalid.of(problems)
 
 
 @dataclass(frozen=True, slots=True)
