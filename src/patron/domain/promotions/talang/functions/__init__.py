@@ -1,0 +1,1 @@
+"""Talang's functions, one module per family; :mod:`..library` puts them in one table."""
