@@ -8,9 +8,9 @@ literal, so it is checked when the ruleset compiles.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from patron.domain.criteria.matcher import compile_matcher
 from patron.domain.criteria.regex import PatternError, compile_pattern
 from patron.domain.promotions.talang.nodes import Literal, Node, Run, Scope
 from patron.domain.promotions.talang.registry import Function, Overload, Site, strict
@@ -52,11 +52,12 @@ def _pattern_check(node: Node) -> str | None:
 def _matches(site: Site) -> Run:
     pattern = site.args[0]
     assert isinstance(pattern, Literal)
-    search = re.compile(compile_pattern(pattern.value).python, re.DOTALL).search
+    # The criteria's matcher: linear time in the text, whatever the pattern.
+    matches = compile_matcher(compile_pattern(pattern.value).spelling)
     runs = site.runs[1:]
 
     def run(scope: Scope) -> bool:
-        return all(search(as_string(each(scope))) is not None for each in runs)
+        return all(matches(as_string(each(scope))) for each in runs)
 
     return run
 
