@@ -161,3 +161,17 @@ def test_customers_import_reads_a_csv_and_reports_each_row(cli: CliRunner, tmp_p
     refused = cli.invoke(app, ["customers", "import", str(bad), "--workspace", "shop"])
     assert refused.exit_code == 1
     assert "UTF-8" in refused.stderr
+
+
+def test_workspace_list_shows_each_igrp(cli: CliRunner) -> None:
+    first = run_json(cli, "workspace", "create", "acme")
+    second = run_json(cli, "workspace", "create", "shop")
+    listed = run_json(cli, "workspace", "list")
+    assert [(w["name"], w["igrp"]) for w in listed] == [  # type: ignore[union-attr]
+        ("acme", first["igrp"]),  # type: ignore[index]
+        ("shop", second["igrp"]),  # type: ignore[index]
+    ]
+    table = cli.invoke(app, ["workspace", "list"])
+    assert "igrp" in table.stdout
+    row = next(line for line in table.stdout.splitlines() if "shop" in line)
+    assert f" {second['igrp']} " in row  # type: ignore[index]

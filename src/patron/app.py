@@ -40,8 +40,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from patron import __version__
-from patron.domain.tenancy.service import DEFAULT_WORKSPACE
+from patron import __version__, startup
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
 from patron.surfaces.http.errors import PLAIN, ErrorFormat, answer_errors
@@ -114,12 +113,10 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
         issued = await services.workspaces.ensure_default()
-        if issued is not None:
-            log.warning(
-                "created the %r workspace; its keys (shown only now): %s",
-                DEFAULT_WORKSPACE,
-                ", ".join(f"{kind} {key}" for kind, key in issued.keys.items()),
-            )
+        if issued is not None:  # shown on a terminal or written to a private file, never logged
+            terminal = startup.interactive_terminal()
+            startup.hand_over_keys(issued, terminal=terminal, folder=startup.keys_folder(settings))
+        startup.log_workspaces(await services.workspaces.list())
         api.state.services = services
         services.async_actions.start()  # accepted bulk jobs, those a restart left too
         services.segment_sweeper.start()  # segments whose time windows move

@@ -140,14 +140,17 @@ def workspace_add_key(
 
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOption = False) -> None:
-    """List the workspaces."""
-    found = _run(lambda s: s.workspaces.list())
+    """List the workspaces with their igrp (the Config API's installation number)."""
+    listed = _run(lambda s: s.workspaces.list())
     if as_json:
-        _print_json([asdict(workspace) for workspace in found])
+        _print_json([{**asdict(entry.workspace), "igrp": entry.igrp} for entry in listed])
         return
-    table = Table("name", "id", "created")
-    for workspace in found:
-        table.add_row(workspace.name, workspace.id, workspace.created_at.isoformat())
+    table = Table("name", "id", "igrp", "created")
+    for entry in listed:
+        workspace = entry.workspace
+        table.add_row(
+            workspace.name, workspace.id, _text(entry.igrp), workspace.created_at.isoformat()
+        )
     console.print(table)
 
 

@@ -7,10 +7,12 @@ checks that), with the default shown here.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -55,6 +57,11 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",
     )
+    keys_dir: str = Field(
+        default="",
+        description="Folder for the first start's keys file when no terminal shows them "
+        "(default: the SQLite database's folder, else the working directory).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -68,6 +75,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file, relative to the working directory; None if in memory."""
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        return Path(database) if database and database != ":memory:" else None
 
 
 @lru_cache(maxsize=1)
