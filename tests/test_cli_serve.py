@@ -1,4 +1,4 @@
-"""``patron serve`` as an operator starts it: the first start's keys."""
+"""``patron serve`` as an operator starts it: a taken port, and the first start's keys."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import socket
 import stat
 import subprocess
 import time
@@ -13,13 +14,64 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.patron_server import PATRON, free_port, patron_env
 
 pytestmark = pytest.mark.server
 
 KEY_LINE = re.compile(r"^(igrp|tracking_write_key|config_api_key|voucherify_app_\w+)=(\S+)$")
 LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):")
+
+
+def listening_socket(*, reuse_address: bool) -> socket.socket:
+    """Another program's server, on a port of its own."""
+    other = socket.socket()
+    if reuse_address:  # as uvicorn (and so another Patron) binds
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    return other
+
+
+@pytest.mark.parametrize("reuse_address", [False, True], ids=["plain", "reuse-address"])
+def test_a_taken_port_is_reported_before_the_database_is_created(
+    tmp_path: Path, keys_dir: Path, reuse_address: bool
+) -> None:
+    database = tmp_path / "new" / "patron.db"
+    before = set(keys_dir.iterdir())
+    with listening_socket(reuse_address=reuse_address) as other:
+        port = other.getsockname()[1]
+        result = subprocess.run(
+            [str(PATRON), "serve", "--port", str(port)],
+            env=patron_env(f"sqlite:///{database}"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    assert not database.parent.exists()  # no database, no folder for it
+    assert set(keys_dir.iterdir()) == before  # no keys issued
+
+
+def test_a_taken_port_is_reported_before_postgresql_is_reached_with_many_workers() -> None:
+    # A database that does not exist: reaching for it first would be another error.
+    absent = make_url(POSTGRES_ADMIN_URL).set(database="patron_absent_for_this_test")
+    with listening_socket(reuse_address=True) as other:
+        port = other.getsockname()[1]
+        result = subprocess.run(
+            [str(PATRON), "serve", "--port", str(port), "--workers", "2"],
+            env=patron_env(absent.render_as_string(hide_password=False)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: address already in use\n"
 
 
 def read_until(leader: int, marker: str, timeout: float = 60) -> str:

@@ -12,7 +12,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+# The stores Patron runs on, as SQLAlchemy names their drivers.
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+URL_EXAMPLES = "sqlite:///patron.db or postgresql://user@host:5432/patron"
 
 
 class Settings(BaseSettings):
@@ -65,11 +70,14 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _use_psycopg(cls, url: str) -> str:
+    def _supported_database(cls, url: str) -> str:
         # Users write postgresql://…; SQLAlchemy would pick psycopg2 for that.
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
+                url = "postgresql+psycopg://" + url[len(prefix) :]
+        parsed = _parse_database_url(url)
+        if parsed.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(f"Patron does not run on {parsed.drivername!r}: use {URL_EXAMPLES}")
         return url
 
     @property
@@ -83,6 +91,16 @@ class Settings(BaseSettings):
             return None
         database = make_url(self.database_url).database
         return Path(database) if database and database != ":memory:" else None
+
+
+def _parse_database_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number
+        parsed = None
+    if parsed is None or (parsed.port is not None and not 0 < parsed.port < 65536):
+        raise ValueError(f"not a database URL: use {URL_EXAMPLES}")
+    return parsed
 
 
 @lru_cache(maxsize=1)
