@@ -84,7 +84,7 @@ def keys_text(issued: IssuedKeys) -> str:
     workspace = issued.workspace
     lines = [
         f"# Patron created the {workspace.name!r} workspace ({workspace.id}). Its keys are shown",
-        "# only now (Patron stores them hashed); `patron workspace add-key` issues new ones.",
+        "# only now (Patron stores them hashed); `patron workspace add-key` makes new ones.",
         f"igrp={issued.igrp}",
         *(f"{kind}={key}" for kind, key in issued.keys.items()),
     ]
