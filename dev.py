@@ -42,7 +42,17 @@ def ensure_venv() -> None:
 
 
 def run(command: list[str]) -> int:
-    return subprocess.call(command, cwd=ROOT)
+    """Become the command (same process id), so that signals reach it directly.
+
+    ``kill``, a supervisor's SIGTERM or a closed terminal's SIGHUP sent to
+    ``python3 dev.py run`` then stop the server itself, not only this script.
+    """
+    os.chdir(ROOT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name != "nt":
+        os.execv(command[0], command)  # does not return
+    return subprocess.call(command)  # exec on Windows starts another process: wait for it
 
 
 def main(argv: list[str]) -> int:

@@ -70,13 +70,16 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=HERE.parent)
-    try:
-        wait_until_up(port, process)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    # A first start writes the default workspace's keys to a file: not into the work tree.
+    with tempfile.TemporaryDirectory() as keys:
+        env = {**os.environ, "PATRON_KEYS_DIR": keys, **env}
+        process = subprocess.Popen(command, env=env, cwd=HERE.parent)
+        try:
+            wait_until_up(port, process)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @contextmanager

@@ -37,6 +37,15 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where servers the tests start write a new default workspace's keys (not the work tree)."""
+    folder = tmp_path_factory.mktemp("keys")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATRON_KEYS_DIR", str(folder))  # servers in subprocesses inherit it
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A database of this test session's own on the PostgreSQL server, dropped at the end."""

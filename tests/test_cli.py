@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from patron import __version__
 from patron.cli import app
-from patron.settings import get_settings
+from patron.settings import URL_EXAMPLES, get_settings
+from tests.patron_server import PATRON
 
 
 @pytest.fixture
@@ -161,3 +166,128 @@ def test_customers_import_reads_a_csv_and_reports_each_row(cli: CliRunner, tmp_p
     refused = cli.invoke(app, ["customers", "import", str(bad), "--workspace", "shop"])
     assert refused.exit_code == 1
     assert "UTF-8" in refused.stderr
+
+
+def test_version_is_printed() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"patron {__version__}\n"
+
+
+BAD_URLS = {
+    "mysql://patron@db/patron": "Patron does not run on 'mysql'",
+    "nonsense": "not a database URL",
+    "postgresql://host:notaport/db": "not a database URL",
+    "postgresql://patron:secret@host:99999/db": "not a database URL",
+}
+EVERY_COMMAND = [
+    ["serve"],
+    ["migrate"],
+    ["workspace", "create", "acme"],
+    ["workspace", "list"],
+    ["workspace", "add-key"],
+    ["customers", "get", "u1"],
+    ["events", "list", "--customer", "u1"],
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_a_bad_database_url_is_a_one_line_error(
+    url: str, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATRON_DATABASE_URL", url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, command)
+    get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: PATRON_DATABASE_URL: {BAD_URLS[url]}: use {URL_EXAMPLES}\n"
+    assert "secret" not in result.stderr
+
+
+def test_the_installed_command_prints_no_traceback_for_a_bad_url(tmp_path: Path) -> None:
+    env = {**os.environ, "PATRON_DATABASE_URL": "postgresql://host:notaport/db"}
+    for command in (["serve"], ["customers", "get", "u1"]):
+        result = subprocess.run(
+            [str(PATRON), *command],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+READING_COMMANDS = [
+    ["workspace", "list"],
+    ["workspace", "add-key"],
+    ["customers", "get", "u1"],
+    ["events", "list", "--customer", "u1"],
+    ["customers", "import", "../customers.csv"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_commands_that_need_data_refuse_a_missing_database(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "customers.csv").write_text("source_id\nu1\n")
+    elsewhere = tmp_path / "another-folder"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("PATRON_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, command)
+    get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: no database at {elsewhere / 'patron.db'}: ")
+    assert "PATRON_DATABASE_URL" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["workspace", "create", "acme"]], ids=" ".join)
+def test_commands_that_create_may_create_the_database(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PATRON_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, command)
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "patron.db").exists()
+
+
+def test_workspace_list_shows_each_igrp(cli: CliRunner) -> None:
+    first = run_json(cli, "workspace", "create", "acme")
+    second = run_json(cli, "workspace", "create", "shop")
+    listed = run_json(cli, "workspace", "list")
+    assert [(w["name"], w["igrp"]) for w in listed] == [  # type: ignore[union-attr]
+        ("acme", first["igrp"]),  # type: ignore[index]
+        ("shop", second["igrp"]),  # type: ignore[index]
+    ]
+    table = cli.invoke(app, ["workspace", "list"])
+    assert "igrp" in table.stdout
+    row = next(line for line in table.stdout.splitlines() if "shop" in line)
+    assert f" {second['igrp']} " in row  # type: ignore[index]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [*READING_COMMANDS[:4], ["migrate"]], ids=" ".join)
+def test_a_postgresql_database_that_does_not_exist_is_a_one_line_error(
+    command: list[str], postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    absent = make_url(postgres_database).set(database="patron_absent_for_this_test")
+    monkeypatch.setenv("PATRON_DATABASE_URL", absent.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, command)
+    get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: cannot use the database: ")
+    assert 'database "patron_absent_for_this_test" does not exist' in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -25,3 +25,19 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATRON_LOG_LEVEL", "loud")
     with pytest.raises(ValueError, match="log_level"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://u@h/d", "nonsense", "postgresql://h:notaport/d", "postgresql+psycopg2://h/d", ""],
+)
+def test_only_sqlite_and_postgresql_urls_are_taken(url: str) -> None:
+    with pytest.raises(ValueError, match="database_url"):
+        Settings(database_url=url)
+
+
+def test_the_sqlite_file_is_read_from_the_url() -> None:
+    assert Settings(database_url="sqlite:///data/p.db").sqlite_file == Path("data/p.db")
+    assert Settings(database_url="sqlite:////srv/p.db").sqlite_file == Path("/srv/p.db")
+    assert Settings(database_url="sqlite://").sqlite_file is None
+    assert Settings(database_url="postgres://u@h/d").sqlite_file is None

@@ -40,10 +40,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from patron import __version__
+from patron import __version__, startup
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE
 from patron.observability.endpoints import add_endpoints
 from patron.observability.logs import configure_logging
@@ -55,6 +56,7 @@ from patron.settings import Settings, get_settings
 from patron.surfaces.http.errors import PLAIN, ErrorFormat, answer_errors
 from patron.surfaces.infinity import app as infinity
 from patron.surfaces.infinity.errors import ERRORS as INFINITY_ERRORS
+from patron.surfaces.segment import openapi as tracking_openapi
 from patron.surfaces.segment.app import TrackingApp, endpoint_name
 from patron.surfaces.voucherify import app as voucherify
 from patron.surfaces.voucherify.errors import ERRORS as VOUCHERIFY_ERRORS
@@ -143,12 +145,10 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         services = await open_services(settings)
         issued = await services.workspaces.ensure_default()
-        if issued is not None:
-            log.warning(
-                "created the %r workspace; its keys (shown only now): %s",
-                DEFAULT_WORKSPACE,
-                ", ".join(f"{kind} {key}" for kind, key in issued.keys.items()),
-            )
+        if issued is not None:  # shown on a terminal or written to a private file, never logged
+            terminal = startup.interactive_terminal()
+            startup.hand_over_keys(issued, terminal=terminal, folder=startup.keys_folder(settings))
+        startup.log_workspaces(await services.workspaces.list())
         api.state.services = services
         services.async_actions.start()  # accepted bulk jobs, those a restart left too
         services.segment_sweeper.start()  # segments whose time windows move
@@ -157,7 +157,14 @@ def create_app(settings: Settings | None = None) -> PatronApp:
         finally:
             await services.close()
 
-    api = FastAPI(title="Patron", version=__version__, lifespan=lifespan)
+    # The docs pages' scripts and styles are served by Patron itself, not a CDN, and
+    # Swagger UI asks no outside validator: the docs work on a machine without internet.
+    api = FastAPIOffline(
+        title="Patron",
+        version=__version__,
+        lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     answer_errors(api, PLAIN)
 
     @api.get("/health", include_in_schema=False)
@@ -176,10 +183,20 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     )
 
     def openapi() -> dict[str, Any]:
-        """The root's /docs list every surface's routes, not only its own."""
+        """The root's /docs list every surface's routes, not only its own.
+
+        The tracking API is no FastAPI app: its paths and schemas come from its
+        own description (``surfaces/segment/openapi.py``).
+        """
         if api.openapi_schema is None:
             routes = [route for app in (api, *surfaces) for route in app.routes]
-            api.openapi_schema = get_openapi(title=api.title, version=api.version, routes=routes)
+            document = get_openapi(
+                title=api.title, version=api.version, routes=routes, tags=tracking_openapi.TAGS
+            )
+            document["paths"] = {**tracking_openapi.paths(), **document["paths"]}
+            for section, entries in tracking_openapi.components().items():
+                document.setdefault("components", {}).setdefault(section, {}).update(entries)
+            api.openapi_schema = document
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +17,14 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
+from patron import __version__
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.model import CustomerView
 from patron.domain.errors import PatronError
@@ -26,7 +33,7 @@ from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.observability.logs import uvicorn_log_config
 from patron.observability.metrics import share_between_workers
 from patron.services import Services, open_services
-from patron.settings import get_settings
+from patron.settings import Settings, get_settings
 from patron.store.database import Database
 from patron.surfaces.voucherify.customer_rows import rows_from_csv
 
@@ -41,7 +48,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(events_app, name="events")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # soft wrap: an error stays on one line
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 WorkspaceOption = Annotated[
@@ -49,21 +56,80 @@ WorkspaceOption = Annotated[
 ]
 
 
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run one piece of work, close; domain errors exit with 1."""
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"patron {__version__}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Patron, a self-hosted customer data platform."""
+
+
+def _print_error(message: str) -> None:
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """Print a one-line error; the caller raises the returned exit."""
+    _print_error(message)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """The settings, or a one-line error per bad ``PATRON_*`` variable (exit 2)."""
+    try:
+        return get_settings()
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            variable = "PATRON_" + "_".join(str(part) for part in error["loc"]).upper()
+            _print_error(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(2) from None
+
+
+def _run(work: Callable[[Services], Awaitable[T]], *, creates: bool = False) -> T:
+    """Open the services, run one piece of work, close; domain errors exit with 1.
+
+    Only a command that ``creates`` something may create a new SQLite
+    database; the others refuse to run on one that does not exist.
+    """
+    settings = _settings()
+    database = settings.sqlite_file
+    if not creates and database is not None and not database.exists():
+        raise _fail(
+            f"no database at {database.absolute()}: run this command in the folder where "
+            "Patron runs, or point PATRON_DATABASE_URL at its database "
+            "(sqlite:////absolute/path/patron.db)",
+            1,
+        )
 
     async def main() -> T:
-        services = await open_services(get_settings())
+        services = await open_services(settings)
         try:
             return await work(services)
         finally:
             await services.close()
 
-    try:
+    with _database_errors():
         return asyncio.run(main())
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Domain errors, and a database that cannot be reached, as one-line errors (exit 1)."""
+    try:
+        yield
     except PatronError as error:
-        errors.print(f"[red]error:[/red] {error.message}")
-        raise typer.Exit(1) from None
+        raise _fail(error.message, 1) from None
+    except OperationalError as error:  # unreachable, or refusing us (no such database, …)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise _fail(f"cannot use the database: {reason}", 1) from None
 
 
 def _print_json(value: Any) -> None:
@@ -89,23 +155,58 @@ def serve(
     """Run the Patron server (migrates the database first)."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _settings()
     workers = workers or settings.workers
     if workers > 1 and settings.is_sqlite:
-        errors.print("[red]error:[/red] SQLite takes one server process; use PostgreSQL to scale")
-        raise typer.Exit(2)
+        raise _fail("SQLite takes one server process; use PostgreSQL to scale", 2)
+    host = host or settings.host
+    port = settings.port if port is None else port
+    # The port first: a taken one must not leave a new database and keys behind.
+    listener = _listen(host, port)
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "log_config": uvicorn_log_config(settings),
+        "server_header": False,
+    }
     share_between_workers(workers)  # one /metrics over every worker process
-    uvicorn.run(
-        "patron.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        log_config=uvicorn_log_config(settings),
-        server_header=False,
+    if workers > 1:
+        # uvicorn's supervisor binds the port again, still before any worker
+        # opens the database, and hands its socket to the workers.
+        listener.close()
+        uvicorn.run("patron.app:create_app", workers=workers, **options)
+        return
+    server = uvicorn.Server(uvicorn.Config("patron.app:create_app", **options))
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info(
+        "Patron is listening on http://%s:%d (Press CTRL+C to quit)",
+        shown,
+        listener.getsockname()[1],
     )
+    server.run(sockets=[listener])
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn exits when the app fails to start
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or a one-line error (exit 1)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a restarted server may take a port that its predecessor's
+    # connections still hold in TIME_WAIT. (On Linux this never lets a second
+    # process bind a port that another one listens on.)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        reason = error.strerror or str(error)
+        raise _fail(f"cannot listen on {host}:{port}: {reason.lower()}", 1) from None
+    return listener
 
 
 @workspace_app.command("create")
@@ -119,7 +220,7 @@ def workspace_create(
 ) -> None:
     """Create a workspace and print its credentials (shown only now)."""
     keys: dict[KeyKind, str | None] = {KeyKind.TRACKING_WRITE_KEY: write_key}
-    issued = _run(lambda s: s.workspaces.create(name=name, keys=keys))
+    issued = _run(lambda s: s.workspaces.create(name=name, keys=keys), creates=True)
     _print_issued(issued, as_json)
 
 
@@ -144,14 +245,17 @@ def workspace_add_key(
 
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOption = False) -> None:
-    """List the workspaces."""
-    found = _run(lambda s: s.workspaces.list())
+    """List the workspaces with their igrp (the Config API's installation number)."""
+    listed = _run(lambda s: s.workspaces.list())
     if as_json:
-        _print_json([asdict(workspace) for workspace in found])
+        _print_json([{**asdict(entry.workspace), "igrp": entry.igrp} for entry in listed])
         return
-    table = Table("name", "id", "created")
-    for workspace in found:
-        table.add_row(workspace.name, workspace.id, workspace.created_at.isoformat())
+    table = Table("name", "id", "igrp", "created")
+    for entry in listed:
+        workspace = entry.workspace
+        table.add_row(
+            workspace.name, workspace.id, _text(entry.igrp), workspace.created_at.isoformat()
+        )
     console.print(table)
 
 
@@ -298,11 +402,12 @@ def _text(value: object) -> str:
 
 @app.command()
 def migrate() -> None:
-    """Apply database migrations (the server also does this at start)."""
-    settings = get_settings()
+    """Create the database or bring it up to date (the server also does this at start)."""
+    settings = _settings()
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        database.migrate()
+        with _database_errors():
+            database.migrate()
     finally:
         database.dispose()
     console.print("database is up to date")

@@ -7,10 +7,17 @@ checks that), with the default shown here.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+# The stores Patron runs on, as SQLAlchemy names their drivers.
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+URL_EXAMPLES = "sqlite:///patron.db or postgresql://user@host:5432/patron"
 
 
 class Settings(BaseSettings):
@@ -64,19 +71,45 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",
     )
+    keys_dir: str = Field(
+        default="",
+        description="Folder for the first start's keys file when no terminal shows them "
+        "(default: the SQLite database's folder, else the working directory).",
+    )
 
     @field_validator("database_url")
     @classmethod
-    def _use_psycopg(cls, url: str) -> str:
+    def _supported_database(cls, url: str) -> str:
         # Users write postgresql://…; SQLAlchemy would pick psycopg2 for that.
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
+                url = "postgresql+psycopg://" + url[len(prefix) :]
+        parsed = _parse_database_url(url)
+        if parsed.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(f"Patron does not run on {parsed.drivername!r}: use {URL_EXAMPLES}")
         return url
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file, relative to the working directory; None if in memory."""
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        return Path(database) if database and database != ":memory:" else None
+
+
+def _parse_database_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number
+        parsed = None
+    if parsed is None or (parsed.port is not None and not 0 < parsed.port < 65536):
+        raise ValueError(f"not a database URL: use {URL_EXAMPLES}")
+    return parsed
 
 
 @lru_cache(maxsize=1)

@@ -48,6 +48,14 @@ class IssuedKeys:
     igrp: int | None = None  # the workspace's Infinity installation number
 
 
+@dataclass(frozen=True, slots=True)
+class ListedWorkspace:
+    """A workspace and its Infinity installation number, which every Config API path names."""
+
+    workspace: Workspace
+    igrp: int | None
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -152,9 +160,14 @@ class WorkspaceService:
         """The workspace with this name."""
         return await self.store.read(lambda unit: require_workspace(unit, name))
 
-    async def list(self) -> list[Workspace]:
-        """Every workspace, oldest first."""
-        return await self.store.read(lambda unit: unit.list_workspaces())
+    async def list(self) -> list[ListedWorkspace]:
+        """Every workspace with its igrp, oldest first."""
+        return await self.store.read(
+            lambda unit: [
+                ListedWorkspace(workspace, unit.get_igrp(workspace.id))
+                for workspace in unit.list_workspaces()
+            ]
+        )
 
     async def authenticate(self, *, key: str | None, kind: KeyKind) -> str:
         """Return the id of the workspace ``key`` belongs to, or raise Unauthorized."""
