@@ -33,9 +33,8 @@ and timed for ``/metrics`` by surface and route (``patron/observability/``).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -45,7 +44,6 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patron import __version__, startup
-from patron.domain.tenancy.service import DEFAULT_WORKSPACE
 from patron.observability.endpoints import add_endpoints
 from patron.observability.logs import configure_logging
 from patron.observability.metrics import metrics
@@ -60,8 +58,6 @@ from patron.surfaces.segment import openapi as tracking_openapi
 from patron.surfaces.segment.app import TrackingApp, endpoint_name
 from patron.surfaces.voucherify import app as voucherify
 from patron.surfaces.voucherify.errors import ERRORS as VOUCHERIFY_ERRORS
-
-log = logging.getLogger("patron")
 
 # Talon.One's clients authenticate with ``Authorization: ApiKey-v1 <key>``.
 TALON_ONE_SCHEME = b"apikey-v1"
@@ -140,22 +136,7 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     """Build Patron's app. The database is opened (and migrated) at start-up."""
     settings = settings or get_settings()
     configure_logging(settings)
-
-    @asynccontextmanager
-    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        services = await open_services(settings)
-        issued = await services.workspaces.ensure_default()
-        if issued is not None:  # shown on a terminal or written to a private file, never logged
-            terminal = startup.interactive_terminal()
-            startup.hand_over_keys(issued, terminal=terminal, folder=startup.keys_folder(settings))
-        startup.log_workspaces(await services.workspaces.list())
-        api.state.services = services
-        services.async_actions.start()  # accepted bulk jobs, those a restart left too
-        services.segment_sweeper.start()  # segments whose time windows move
-        try:
-            yield
-        finally:
-            await services.close()
+    lifespan = _lifespan(settings)
 
     # The docs pages' scripts and styles are served by Patron itself, not a CDN, and
     # Swagger UI asks no outside validator: the docs work on a machine without internet.
@@ -201,6 +182,28 @@ def create_app(settings: Settings | None = None) -> PatronApp:
 
     api.openapi = openapi  # type: ignore[method-assign]
     return PatronApp(api, *surfaces)
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the services (and the database) at start-up, close them at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        services = await open_services(settings)
+        issued = await services.workspaces.ensure_default()
+        if issued is not None:  # shown on a terminal or written to a private file, never logged
+            terminal = startup.interactive_terminal()
+            startup.hand_over_keys(issued, terminal=terminal, folder=startup.keys_folder(settings))
+        startup.log_workspaces(await services.workspaces.list())
+        api.state.services = services
+        services.async_actions.start()  # accepted bulk jobs, those a restart left too
+        services.segment_sweeper.start()  # segments whose time windows move
+        try:
+            yield
+        finally:
+            await services.close()
+
+    return lifespan
 
 
 def _surface(router: APIRouter, errors: ErrorFormat, state: State) -> FastAPI:
