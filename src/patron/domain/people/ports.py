@@ -27,6 +27,19 @@ class IdentityUnit(ProfileLoader, Publisher, Protocol):
         """Map each known identity to the id of the customer it belongs to."""
         ...
 
+    def hold_customers(
+        self, workspace_id: str, customer_ids: Collection[str]
+    ) -> dict[str, str | None]:
+        """Keep these customers from being merged away or erased until the transaction ends.
+
+        Holds do not wait for each other or for profile changes; a merge of a
+        held customer (:meth:`move_customer_data`) waits for the hold to end,
+        and a hold waits for a merge in progress to commit. Returns the
+        customers already gone: each merged-away one with the customer it was
+        merged into, each erased one (or one of another workspace) with None.
+        """
+        ...
+
     def create_profiles(self, profiles: Sequence[Profile]) -> None: ...
 
     def save_profiles(self, profiles: Sequence[Profile]) -> None:
@@ -40,7 +53,11 @@ class IdentityUnit(ProfileLoader, Publisher, Protocol):
         ...
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
-        """Re-point everything that belongs to ``source_id`` (events, identities, groups)."""
+        """Re-point everything that belongs to ``source_id`` (events, identities, groups).
+
+        Waits first for every transaction holding ``source_id`` (see
+        :meth:`hold_customers`) to end, so that what they wrote moves too.
+        """
         ...
 
     def add_events(self, events: Sequence[EventRecord]) -> None: ...
