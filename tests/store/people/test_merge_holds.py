@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from patron.domain.people.profiles import Profile
+from patron.domain.people.profiles import IdentityKind, Profile
 from patron.domain.people.records import EventRecord
 from patron.store.database import Database
 from patron.store.schema import customers, events, workspaces
@@ -25,6 +25,7 @@ from patron.store.unit import SqlUnit
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 WORKSPACE = "ws_holds"
+ANON = IdentityKind.ANONYMOUS_ID
 
 
 def profile(customer_id: str, workspace_id: str = WORKSPACE) -> Profile:
@@ -44,9 +45,11 @@ def open_database(url: str) -> Iterator[Database]:
         for workspace_id in (WORKSPACE, "ws_other"):
             row = {"id": workspace_id, "name": workspace_id, "created_at": NOW}
             connection.execute(insert(workspaces).values(row))
-        SqlUnit(connection).create_profiles(
+        unit = SqlUnit(connection)
+        unit.create_profiles(
             [profile("cust_p"), profile("cust_q"), profile("cust_r"), profile("cust_x", "ws_other")]
         )
+        unit.add_identities(WORKSPACE, [((ANON, "a-p"), "cust_p"), ((ANON, "a-r"), "cust_r")], NOW)
     try:
         yield database
     finally:
@@ -66,6 +69,22 @@ def postgres(postgres_url: str) -> Iterator[Database]:
 def merge(connection: Connection, source: str, target: str) -> None:
     SqlUnit(connection).move_customer_data(WORKSPACE, source_id=source, target_id=target)
     connection.execute(update(customers).where(customers.c.id == source).values(merged_into=target))
+
+
+def test_holding_identities_finds_their_customers_and_any_merge(database: Database) -> None:
+    with database.writer.begin() as connection:
+        unit = SqlUnit(connection)
+        keys = [(ANON, "a-p"), (ANON, "a-r"), (ANON, "a-unknown")]
+        assert unit.hold_identities(WORKSPACE, keys) == {
+            (ANON, "a-p"): ("cust_p", None),
+            (ANON, "a-r"): ("cust_r", None),
+        }
+        # What a transaction that read before a concurrent merge sees: the old
+        # owner, now merged (here staged: identities left as they were).
+        connection.execute(
+            update(customers).where(customers.c.id == "cust_r").values(merged_into="cust_q")
+        )
+        assert unit.hold_identities(WORKSPACE, keys)[(ANON, "a-r")] == ("cust_r", "cust_q")
 
 
 def test_a_hold_reports_customers_merged_away_or_erased(database: Database) -> None:
@@ -131,7 +150,7 @@ def events_of(database: Database, customer_id: str) -> int:
 def test_a_merge_waits_for_a_hold_and_moves_what_the_holder_wrote(postgres: Database) -> None:
     with postgres.writer.connect() as holder, holder.begin():
         unit = SqlUnit(holder)
-        assert unit.hold_customers(WORKSPACE, ["cust_p"]) == {}
+        assert unit.hold_identities(WORKSPACE, [(ANON, "a-p")]) == {(ANON, "a-p"): ("cust_p", None)}
         unit.add_events([event("cust_p", "m1")])
         thread, pid, result = in_thread(postgres, lambda c: merge(c, "cust_p", "cust_q"))
         wait_until_blocked(postgres, pid)
@@ -142,22 +161,30 @@ def test_a_merge_waits_for_a_hold_and_moves_what_the_holder_wrote(postgres: Data
 
 
 @pytest.mark.postgres
-def test_a_hold_waits_for_a_merge_and_finds_the_survivor(postgres: Database) -> None:
+@pytest.mark.parametrize("hold", ["identities", "customers"])
+def test_a_hold_waits_for_a_merge_and_finds_the_survivor(postgres: Database, hold: str) -> None:
+    def holding(connection: Connection) -> Any:
+        unit = SqlUnit(connection)
+        if hold == "identities":
+            return unit.hold_identities(WORKSPACE, [(ANON, "a-p"), (ANON, "a-r")])
+        return unit.hold_customers(WORKSPACE, ["cust_p", "cust_r"])
+
     with postgres.writer.connect() as merger, merger.begin():
         merge(merger, "cust_p", "cust_q")
-        thread, pid, result = in_thread(
-            postgres, lambda c: SqlUnit(c).hold_customers(WORKSPACE, ["cust_p", "cust_r"])
-        )
+        thread, pid, result = in_thread(postgres, holding)
         wait_until_blocked(postgres, pid)
     thread.join(timeout=30)
-    assert result == [{"cust_p": "cust_q"}]
+    if hold == "identities":  # read before the merge committed: the old owner, merged
+        assert result == [{(ANON, "a-p"): ("cust_p", "cust_q"), (ANON, "a-r"): ("cust_r", None)}]
+    else:
+        assert result == [{"cust_p": "cust_q"}]
 
 
 @pytest.mark.postgres
 def test_holds_wait_neither_for_each_other_nor_for_profile_changes(postgres: Database) -> None:
     with postgres.writer.connect() as first, first.begin():
         unit = SqlUnit(first)
-        unit.hold_customers(WORKSPACE, ["cust_p"])
+        unit.hold_identities(WORKSPACE, [(ANON, "a-p")])
         unit.load_profiles(WORKSPACE, ["cust_q"])  # a profile change in progress
         with postgres.reader.connect() as second, second.begin():
             # Waiting would fail the statement instead of hanging the test.

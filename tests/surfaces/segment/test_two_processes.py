@@ -173,10 +173,10 @@ def problems_in(url: str, workspace_id: str, outcome: Outcome) -> list[str]:
                 params,
             ).all()
         )
-        owners: dict[str, str] = dict(
+        owners = dict(
             connection.execute(
                 text("SELECT value, customer_id FROM identities WHERE workspace_id = :w"), params
-            ).tuples()
+            ).all()
         )
     engine.dispose()
     counts["acknowledged events are lost"] = sum(m not in stored for m in outcome.message_ids)

@@ -31,11 +31,11 @@ profile, lost from the survivor's history. Two rules close that gap:
 
 So a writer either commits before the merge moves (its events move with the
 rest) or holds after the merge committed (and writes to the survivor). Holds
-do not wait for each other nor for profile updates: without a merge, they
-cost one lookup per transaction and no waiting. Customers created in the
-transaction need none: no one else sees them before it commits. Where two
-transactions each hold what the other merges, the database reports a
-deadlock and the write is retried.
+do not wait for each other nor for profile updates, and the identity lookup
+takes them itself: without a merge they cost no statement and no waiting.
+Customers created in the transaction need none: no one else sees them before
+it commits. Where two transactions each hold what the other merges, the
+database reports a deadlock and the write is retried.
 """
 
 from __future__ import annotations
@@ -82,13 +82,18 @@ class IdentityResolver:
     def prefetch(self, keys: Iterable[IdentityKey]) -> None:
         """Look up the owners of many identities with one query, and hold them."""
         wanted = set(keys)
-        if wanted:
-            found = self.unit.find_identities(self.workspace_id, wanted)
-            self._hold(set(found.values()))
-            for key, owner in found.items():
-                survivor = self._survivor(owner)
-                if survivor is not None:
-                    self.owners[key] = survivor
+        if not wanted:
+            return
+        found = self.unit.hold_identities(self.workspace_id, wanted)
+        for owner, merged_into in found.values():
+            self.held.add(owner)
+            if merged_into is not None:  # a concurrent merge: hold its survivor too
+                self.gone[owner] = merged_into
+        self._hold({survivor for survivor in self.gone.values() if survivor is not None})
+        for key, (owner, _) in found.items():
+            survivor = self._survivor(owner)
+            if survivor is not None:
+                self.owners[key] = survivor
 
     def _hold(self, customer_ids: set[str]) -> None:
         """Hold the customers, and the survivors of those a concurrent merge took away."""

@@ -21,22 +21,27 @@ class ProfileLoader(Protocol):
 class IdentityUnit(ProfileLoader, Publisher, Protocol):
     """What identity resolution reads and writes inside one transaction."""
 
-    def find_identities(
+    def hold_identities(
         self, workspace_id: str, keys: Collection[IdentityKey]
-    ) -> dict[IdentityKey, str]:
-        """Map each known identity to the id of the customer it belongs to."""
+    ) -> dict[IdentityKey, tuple[str, str | None]]:
+        """Map each known identity to its customer, and hold that customer.
+
+        A held customer is kept from being merged away or erased until the
+        transaction ends: holds do not wait for each other or for profile
+        changes; a merge of a held customer (:meth:`move_customer_data`) waits
+        for the hold to end, and a hold waits for a merge in progress to
+        commit. So the identity's customer comes with the customer it has been
+        merged into (None while it is not merged).
+        """
         ...
 
     def hold_customers(
         self, workspace_id: str, customer_ids: Collection[str]
     ) -> dict[str, str | None]:
-        """Keep these customers from being merged away or erased until the transaction ends.
+        """Hold these customers (see :meth:`hold_identities`); return those already gone.
 
-        Holds do not wait for each other or for profile changes; a merge of a
-        held customer (:meth:`move_customer_data`) waits for the hold to end,
-        and a hold waits for a merge in progress to commit. Returns the
-        customers already gone: each merged-away one with the customer it was
-        merged into, each erased one (or one of another workspace) with None.
+        Each merged-away customer comes with the customer it was merged into,
+        each erased one (or one of another workspace) with None.
         """
         ...
 

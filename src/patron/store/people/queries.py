@@ -94,7 +94,17 @@ _LOOKUPS = {
             identities.c.kind == bindparam("kind"),
         ),
     ),
-    # And the hold on the customers they found (see PeopleQueries.hold_customers).
+    # The same, holding the customers found (see PeopleQueries.hold_identities).
+    "held_identity": _lookup(
+        identities.c.value,
+        select(identities.c.customer_id, customers.c.merged_into)
+        .select_from(identities.join(customers, customers.c.id == identities.c.customer_id))
+        .where(
+            identities.c.workspace_id == bindparam("workspace_id"),
+            identities.c.kind == bindparam("kind"),
+        )
+        .with_for_update(read=True, key_share=True, of=customers),
+    ),
     "held_customer": _lookup(
         customers.c.id,
         select(customers.c.workspace_id, customers.c.merged_into).with_for_update(
@@ -137,16 +147,33 @@ class PeopleQueries(UnitBase):
                 owners[(kind, value)] = customer_id
         return owners
 
+    # Holds are PostgreSQL's weakest row lock, FOR KEY SHARE, on the customer.
+    # It conflicts only with FOR UPDATE (taken by move_customer_data on a
+    # merge's source, and by deleting the row), not with other holds nor with
+    # the FOR NO KEY UPDATE of profile changes: without a merge, nobody waits,
+    # and taken by the identity lookup itself, it costs no extra statement.
+    # Blocked by a merge, it waits for the merge's commit, then returns the
+    # customer's row as the merge left it (merged_into set; an erased one is
+    # skipped). SQLite writers are serial: rows are read as they are.
+
+    def hold_identities(
+        self, workspace_id: str, keys: Collection[IdentityKey]
+    ) -> dict[IdentityKey, tuple[str, str | None]]:
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        owners: dict[IdentityKey, tuple[str, str | None]] = {}
+        for kind, values in by_kind.items():
+            rows = self._lookup(
+                "held_identity", sorted(values), workspace_id=workspace_id, kind=kind.value
+            )
+            for value, customer_id, merged_into in rows:
+                owners[(kind, value)] = (customer_id, merged_into)
+        return owners
+
     def hold_customers(
         self, workspace_id: str, customer_ids: Collection[str]
     ) -> dict[str, str | None]:
-        # PostgreSQL: FOR KEY SHARE, the weakest row lock. It conflicts only
-        # with FOR UPDATE (taken by move_customer_data on a merge's source, and
-        # by deleting the row), not with other holds nor with the FOR NO KEY
-        # UPDATE of profile changes: without a merge, nobody waits. Blocked by
-        # a merge, it waits for the merge's commit and then returns the row as
-        # the merge left it (merged_into set). SQLite writers are serial: the
-        # row is read as it is.
         rows = self._lookup("held_customer", sorted(customer_ids))
         live = {row[0]: row[2] for row in rows if row[1] == workspace_id}
         gone: dict[str, str | None] = {c: None for c in customer_ids if c not in live}
