@@ -189,7 +189,7 @@ class PeopleQueries(UnitBase):
             .where(customers.c.id.in_(customer_ids))
             .order_by(customers.c.id)
             # PostgreSQL: FOR NO KEY UPDATE, no lost updates between processes;
-            # not FOR UPDATE, which would also wait for every hold_customers.
+            # not FOR UPDATE, which would also wait for every hold (see above).
             .with_for_update(key_share=True)
         )
         rows = self.connection.execute(query).mappings()
@@ -225,8 +225,8 @@ class PeopleQueries(UnitBase):
         _IDENTITIES_INSERT.many(self.connection, rows)
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
-        # First wait for every transaction that holds the source (hold_customers,
-        # FOR KEY SHARE) to end: the UPDATEs below, each reading the database as
+        # First wait for every transaction that holds the source (hold_identities,
+        # hold_customers) to end: the UPDATEs below, each reading the database as
         # committed when it starts (READ COMMITTED), then see their events and
         # identities. Any transaction that holds the source later waits for this
         # one and finds it merged. (SQLite: writers are serial already.)
