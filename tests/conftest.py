@@ -93,6 +93,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database, emptied (for tests about PostgreSQL only)."""
+    _empty_postgres(postgres_database)
+    return postgres_database
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, key_cache_seconds=0)
 

@@ -58,25 +58,40 @@ class Server:
 @contextmanager
 def running_server(database_url: str) -> Iterator[Server]:
     """Start ``patron serve`` on a free port; stop it (or reap it) on the way out."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(PATRON), "serve", "--port", str(port)],
-        env=patron_env(database_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}")
-    try:
-        _wait_until_healthy(server)
+    with running_servers(database_url, 1) as (server,):
         yield server
+
+
+@contextmanager
+def running_servers(database_url: str, count: int) -> Iterator[list[Server]]:
+    """Start ``count`` ``patron serve`` processes on one database at once; stop them all."""
+    servers: list[Server] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            process = subprocess.Popen(
+                [str(PATRON), "serve", "--port", str(port)],
+                env=patron_env(database_url),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            servers.append(Server(process, f"http://127.0.0.1:{port}"))
+        for server in servers:
+            _wait_until_healthy(server)
+        yield servers
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+        for server in servers:
+            _stop(server.process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 def _wait_until_healthy(server: Server) -> None:

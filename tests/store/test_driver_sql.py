@@ -85,6 +85,15 @@ async def test_lookups_take_any_number_of_values(services: Services) -> None:
     assert seen == {f"m-{n}" for n in range(0, 1_500, 2)} | {odd}
     assert set(owners) == {(IdentityKind.USER_ID, user) for user in [*users, odd]}
 
+    def holds(unit):
+        keys = [(IdentityKind.USER_ID, user) for user in [*users, "stranger", odd]]
+        held = unit.hold_identities(workspace.id, keys)
+        return held, unit.hold_customers(workspace.id, [*(c for c, _ in held.values()), "x"])
+
+    held, gone = await services.store.write(holds)
+    assert {key: customer for key, (customer, _) in held.items()} == owners
+    assert gone == {"x": None}
+
 
 async def test_a_lost_writer_connection_is_replaced(services: Services) -> None:
     """The writer keeps its connection between transactions; when it breaks, the next one

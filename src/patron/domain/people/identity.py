@@ -15,6 +15,27 @@ The rules, applied to every message in arrival order:
 * ``alias`` links ``previousId`` to ``userId`` explicitly, merging the two
   profiles when both exist, even if both are known people.
 * In a merge the surviving profile's values win; the other only fills gaps.
+
+Concurrent writers (several processes on one PostgreSQL database, each
+statement reading what was committed when it started): the identities this
+transaction reads may be stale by the time it writes. Another process may
+merge the customer they name, moving the events *it can see* and committing,
+and the events this transaction then writes would stay on the merged-away
+profile, lost from the survivor's history. Two rules close that gap:
+
+1. Every customer found through an identity is *held* before anything is
+   written for it (:meth:`IdentityResolver.prefetch`). A customer the hold
+   finds already merged away is replaced by its survivor (held too).
+2. A merge waits for every hold on its source to end before it moves
+   anything (``move_customer_data``).
+
+So a writer either commits before the merge moves (its events move with the
+rest) or holds after the merge committed (and writes to the survivor). Holds
+do not wait for each other nor for profile updates, and the identity lookup
+takes them itself: without a merge they cost no statement and no waiting.
+Customers created in the transaction need none: no one else sees them before
+it commits. Where two transactions each hold what the other merges, the
+database reports a deadlock and the write is retried.
 """
 
 from __future__ import annotations
@@ -23,6 +44,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from patron.domain.people.changes import EventsRecorded, ProfilesChanged
+from patron.domain.people.lookup import MAX_MERGE_HOPS
 from patron.domain.people.ports import IdentityUnit
 from patron.domain.people.profiles import IdentityKey, IdentityKind, Profile
 from patron.domain.people.records import EventRecord
@@ -54,12 +76,45 @@ class IdentityResolver:
         self.recorded: list[EventRecord] = []  # every event of this transaction
         self.groups: dict[str, dict[str, object]] = {}
         self.members: set[tuple[str, str]] = set()
+        self.held: set[str] = set()  # customers held against merges (see the module)
+        self.gone: dict[str, str | None] = {}  # held but merged away (-> survivor) or erased
 
     def prefetch(self, keys: Iterable[IdentityKey]) -> None:
-        """Look up the owners of many identities with one query."""
+        """Look up the owners of many identities with one query, and hold them."""
         wanted = set(keys)
-        if wanted:
-            self.owners.update(self.unit.find_identities(self.workspace_id, wanted))
+        if not wanted:
+            return
+        found = self.unit.hold_identities(self.workspace_id, wanted)
+        for owner, merged_into in found.values():
+            self.held.add(owner)
+            if merged_into is not None:  # a concurrent merge: hold its survivor too
+                self.gone[owner] = merged_into
+        self._hold({survivor for survivor in self.gone.values() if survivor is not None})
+        for key, (owner, _) in found.items():
+            survivor = self._survivor(owner)
+            if survivor is not None:
+                self.owners[key] = survivor
+
+    def _hold(self, customer_ids: set[str]) -> None:
+        """Hold the customers, and the survivors of those a concurrent merge took away."""
+        pending = customer_ids - self.held
+        for _ in range(MAX_MERGE_HOPS):
+            if not pending:
+                return
+            self.held |= pending
+            gone = self.unit.hold_customers(self.workspace_id, pending)
+            self.gone.update(gone)
+            pending = {survivor for survivor in gone.values() if survivor is not None}
+            pending -= self.held
+
+    def _survivor(self, customer_id: str) -> str | None:
+        """The customer that holds what ``customer_id`` had now (None: erased)."""
+        current: str | None = customer_id
+        for _ in range(MAX_MERGE_HOPS):
+            if current not in self.gone:
+                break
+            current = self.gone[current]
+        return current
 
     # -- resolution -----------------------------------------------------
 

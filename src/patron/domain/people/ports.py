@@ -21,10 +21,28 @@ class ProfileLoader(Protocol):
 class IdentityUnit(ProfileLoader, Publisher, Protocol):
     """What identity resolution reads and writes inside one transaction."""
 
-    def find_identities(
+    def hold_identities(
         self, workspace_id: str, keys: Collection[IdentityKey]
-    ) -> dict[IdentityKey, str]:
-        """Map each known identity to the id of the customer it belongs to."""
+    ) -> dict[IdentityKey, tuple[str, str | None]]:
+        """Map each known identity to its customer, and hold that customer.
+
+        A held customer is kept from being merged away or erased until the
+        transaction ends: holds do not wait for each other or for profile
+        changes; a merge of a held customer (:meth:`move_customer_data`) waits
+        for the hold to end, and a hold waits for a merge in progress to
+        commit. So the identity's customer comes with the customer it has been
+        merged into (None while it is not merged).
+        """
+        ...
+
+    def hold_customers(
+        self, workspace_id: str, customer_ids: Collection[str]
+    ) -> dict[str, str | None]:
+        """Hold these customers (see :meth:`hold_identities`); return those already gone.
+
+        Each merged-away customer comes with the customer it was merged into,
+        each erased one (or one of another workspace) with None.
+        """
         ...
 
     def create_profiles(self, profiles: Sequence[Profile]) -> None: ...
@@ -40,7 +58,11 @@ class IdentityUnit(ProfileLoader, Publisher, Protocol):
         ...
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
-        """Re-point everything that belongs to ``source_id`` (events, identities, groups)."""
+        """Re-point everything that belongs to ``source_id`` (events, identities, groups).
+
+        Waits first for every transaction holding ``source_id`` (see
+        :meth:`hold_customers`) to end, so that what they wrote moves too.
+        """
         ...
 
     def add_events(self, events: Sequence[EventRecord]) -> None: ...

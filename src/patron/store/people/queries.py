@@ -81,7 +81,7 @@ def _lookup(column: ColumnElement[Any], found: Select[Any]) -> DriverStatement:
     return DriverStatement(build)
 
 
-# The two lookups every tracking transaction makes.
+# The lookups every tracking transaction makes.
 _LOOKUPS = {
     "message_id": _lookup(
         events.c.message_id,
@@ -92,6 +92,23 @@ _LOOKUPS = {
         select(identities.c.customer_id).where(
             identities.c.workspace_id == bindparam("workspace_id"),
             identities.c.kind == bindparam("kind"),
+        ),
+    ),
+    # The same, holding the customers found (see PeopleQueries.hold_identities).
+    "held_identity": _lookup(
+        identities.c.value,
+        select(identities.c.customer_id, customers.c.merged_into)
+        .select_from(identities.join(customers, customers.c.id == identities.c.customer_id))
+        .where(
+            identities.c.workspace_id == bindparam("workspace_id"),
+            identities.c.kind == bindparam("kind"),
+        )
+        .with_for_update(read=True, key_share=True, of=customers),
+    ),
+    "held_customer": _lookup(
+        customers.c.id,
+        select(customers.c.workspace_id, customers.c.merged_into).with_for_update(
+            read=True, key_share=True
         ),
     ),
 }
@@ -130,6 +147,39 @@ class PeopleQueries(UnitBase):
                 owners[(kind, value)] = customer_id
         return owners
 
+    # Holds are PostgreSQL's weakest row lock, FOR KEY SHARE, on the customer.
+    # It conflicts only with FOR UPDATE (taken by move_customer_data on a
+    # merge's source, and by deleting the row), not with other holds nor with
+    # the FOR NO KEY UPDATE of profile changes: without a merge, nobody waits,
+    # and taken by the identity lookup itself, it costs no extra statement.
+    # Blocked by a merge, it waits for the merge's commit, then returns the
+    # customer's row as the merge left it (merged_into set; an erased one is
+    # skipped). SQLite writers are serial: rows are read as they are.
+
+    def hold_identities(
+        self, workspace_id: str, keys: Collection[IdentityKey]
+    ) -> dict[IdentityKey, tuple[str, str | None]]:
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        owners: dict[IdentityKey, tuple[str, str | None]] = {}
+        for kind, values in by_kind.items():
+            rows = self._lookup(
+                "held_identity", sorted(values), workspace_id=workspace_id, kind=kind.value
+            )
+            for value, customer_id, merged_into in rows:
+                owners[(kind, value)] = (customer_id, merged_into)
+        return owners
+
+    def hold_customers(
+        self, workspace_id: str, customer_ids: Collection[str]
+    ) -> dict[str, str | None]:
+        rows = self._lookup("held_customer", sorted(customer_ids))
+        live = {row[0]: row[2] for row in rows if row[1] == workspace_id}
+        gone: dict[str, str | None] = {c: None for c in customer_ids if c not in live}
+        gone.update({c: survivor for c, survivor in live.items() if survivor is not None})
+        return gone
+
     def load_profiles(self, workspace_id: str, customer_ids: Collection[str]) -> list[Profile]:
         # By id alone: with the workspace in the WHERE clause too, SQLite may
         # pick a (workspace_id, …) index and scan every customer of the
@@ -138,7 +188,9 @@ class PeopleQueries(UnitBase):
             select(customers)
             .where(customers.c.id.in_(customer_ids))
             .order_by(customers.c.id)
-            .with_for_update()  # PostgreSQL: no lost updates between processes
+            # PostgreSQL: FOR NO KEY UPDATE, no lost updates between processes;
+            # not FOR UPDATE, which would also wait for every hold (see above).
+            .with_for_update(key_share=True)
         )
         rows = self.connection.execute(query).mappings()
         return [profile_from_row(row) for row in rows if row["workspace_id"] == workspace_id]
@@ -173,6 +225,14 @@ class PeopleQueries(UnitBase):
         _IDENTITIES_INSERT.many(self.connection, rows)
 
     def move_customer_data(self, workspace_id: str, *, source_id: str, target_id: str) -> None:
+        # First wait for every transaction that holds the source (hold_identities,
+        # hold_customers) to end: the UPDATEs below, each reading the database as
+        # committed when it starts (READ COMMITTED), then see their events and
+        # identities. Any transaction that holds the source later waits for this
+        # one and finds it merged. (SQLite: writers are serial already.)
+        self.connection.execute(
+            select(customers.c.id).where(customers.c.id == source_id).with_for_update()
+        )
         for table in (events, identities, customer_activities):
             self.connection.execute(
                 update(table)
