@@ -1,4 +1,5 @@
-"""CSV imports over HTTP: streamed, refused whole when unusable, within the configured size.
+"""CSV imports over HTTP: streamed, refused whole when unusable, within the configured
+size; and their reports, sent a page at a time when long.
 
 This module's app takes CSV files of at most 1 MB (``PATRON_CSV_IMPORT_MAX_MB=1``).
 """
@@ -12,6 +13,8 @@ import pytest
 
 from patron.services import Services
 from patron.settings import Settings
+from patron.surfaces.voucherify import wire
+from patron.surfaces.voucherify.app import REPORT_PAGE
 from tests.conftest import WorkspaceKeys
 from tests.surfaces.voucherify.test_errors import assert_error
 
@@ -100,3 +103,31 @@ async def test_a_gzipped_upload_is_inflated_as_it_arrives(
     await app_services[1].async_actions.run_pending()
     found = await api.get("/v1/customers/zipped-1", headers=workspace.app_headers)
     assert found.json()["name"] == "Zipped"
+
+
+async def test_a_long_report_is_the_same_document_sent_a_page_at_a_time(
+    api: httpx.AsyncClient, app_services: tuple[object, Services], workspace: WorkspaceKeys
+) -> None:
+    rows = [
+        b"r%d,Name %d,%s\n" % (n, n, b"" if n % 7 else b"1999-99-99")  # some rows fail
+        for n in range(2 * REPORT_PAGE + 345)
+    ]
+    data = b"Source_id,Name,Birthdate\n" + b"".join(rows)
+    accepted = await upload(api, workspace, data)
+    assert accepted.status_code == 202, accepted.text
+    jobs = app_services[1].async_actions
+    await jobs.run_pending()
+    action_id = accepted.json()["async_action_id"]
+    response = await api.get(f"/v1/async-actions/{action_id}", headers=workspace.app_headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    action = await jobs.get(workspace_id=workspace.id, action_id=action_id)
+    results = await jobs.results(workspace_id=workspace.id, action_id=action_id)
+    expected = {
+        **wire.async_action_json(action),
+        "result": wire.async_action_result(action, results),
+    }
+    assert response.json() == expected
+    report = expected["result"]
+    assert (report["count"], report["failed_count"]) == (len(rows), len(range(0, len(rows), 7)))
+    assert [row["row"] for row in report["results"]] == list(range(len(rows)))

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -23,6 +23,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import validate_page
 from patron.domain.errors import Invalid, Problem, TooLarge
+from patron.domain.jobs.model import AsyncAction, RowResult
+from patron.domain.jobs.runner import AsyncActionService
 from patron.services import Services
 from patron.surfaces.http.body import parse_json_object, read_body, stream_body
 from patron.surfaces.voucherify import customer_rows as voucherify_rows
@@ -30,10 +32,11 @@ from patron.surfaces.voucherify import wire
 from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
 
 MB = 1024 * 1024
-# Voucherify's limit for bulk requests (and CSV files: PATRON_CSV_IMPORT_MAX_MB).
+# Voucherify's limit for bulk requests (CSV files: PATRON_CSV_IMPORT_MAX_MB, 10 by default).
 MAX_BULK = 10 * MB
 MAX_CUSTOMER = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # the form's boundaries and headers around the file
+REPORT_PAGE = 1000  # rows of a job's report read at once
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -285,13 +288,39 @@ async def list_async_actions(request: Request) -> Response:
 
 @router.get("/async-actions/{action_id}")
 async def get_async_action(request: Request, action_id: str) -> Response:
+    """The job and its per-row report. A report of more than a page of rows is
+    sent as it is read, a page at a time: a job's size does not cost memory."""
     services, workspace_id = await _open(request)
     jobs = services.async_actions
     action = await jobs.get(workspace_id=workspace_id, action_id=action_id)
-    results = await jobs.results(workspace_id=workspace_id, action_id=action_id)
-    return JSONResponse(
-        {**wire.async_action_json(action), "result": wire.async_action_result(action, results)}
-    )
+    page = await jobs.results(workspace_id=workspace_id, action_id=action_id, limit=REPORT_PAGE)
+    if len(page) < REPORT_PAGE:
+        return JSONResponse(
+            {**wire.async_action_json(action), "result": wire.async_action_result(action, page)}
+        )
+    return StreamingResponse(_report(jobs, action, page), media_type="application/json")
+
+
+async def _report(
+    jobs: AsyncActionService[Any], action: AsyncAction, page: list[RowResult]
+) -> AsyncIterator[bytes]:
+    """The job's JSON, its ``result.results`` written a page of rows at a time."""
+    head = orjson.dumps(wire.async_action_json(action))[:-1]
+    summary = orjson.dumps(wire.async_action_summary(action))[:-1]
+    yield head + b',"result":' + summary + b',"results":['
+    separator = b""
+    while page:
+        yield separator + b",".join(orjson.dumps(wire.result_json(result)) for result in page)
+        separator = b","
+        if len(page) < REPORT_PAGE:
+            break
+        page = await jobs.results(
+            workspace_id=action.workspace_id,
+            action_id=action.id,
+            after_row=page[-1].row,
+            limit=REPORT_PAGE,
+        )
+    yield b"]}}"
 
 
 async def _submit(
