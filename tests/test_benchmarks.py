@@ -139,3 +139,22 @@ def test_prefill_rows_are_valid_and_varied(monkeypatch: pytest.MonkeyPatch) -> N
         assert line.count("\n") == 1
     halves = [list(prefill.events(5_000, people, "ws_x", "", part=p, parts=2)) for p in (0, 1)]
     assert len(halves[0]) + len(halves[1]) == 5_000
+
+
+@pytest.mark.server
+def test_import_memory_benchmark_runs(tmp_path: Path) -> None:
+    output = tmp_path / "imports.json"
+    command = [sys.executable, "benchmarks/import_memory.py", "--rows", "200", "--report"]
+    subprocess.run(
+        [*command, "--output", str(output)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (result,) = json.loads(output.read_text())["results"]
+    assert (result["database"], result["rows"], len(result["imports"])) == ("sqlite", 200, 2)
+    for run in result["imports"]:
+        assert run["status"] == "DONE"
+        assert run["peak_rss_mb"] >= run["peak_rss_sampled_mb"] > 0
+        assert run["report_bytes"] > 200 * 100  # a row of the report per row of the file

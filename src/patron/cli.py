@@ -7,7 +7,6 @@ import logging
 import socket
 import sys
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -28,14 +27,15 @@ from patron import __version__
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.model import CustomerView
 from patron.domain.errors import PatronError
-from patron.domain.jobs.model import AsyncAction
+from patron.domain.jobs.model import AsyncAction, RowStatus
+from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.observability.logs import uvicorn_log_config
 from patron.observability.metrics import share_between_workers
 from patron.services import Services, open_services
 from patron.settings import Settings, get_settings
 from patron.store.database import Database
-from patron.surfaces.voucherify.customer_rows import rows_from_csv
+from patron.surfaces.voucherify.customer_rows import csv_rows
 
 T = TypeVar("T")
 
@@ -313,14 +313,16 @@ def customers_import(
 
     The import is an async action like the API's: if this command is
     interrupted, a running Patron server (or the next import) finishes it.
+    The file is read as a stream: memory does not grow with its size.
     """
-    data = file.read_bytes()
 
     async def work(services: Services) -> tuple[AsyncAction, dict[str, int], float]:
         found = await services.workspaces.get(name=workspace)
-        rows = rows_from_csv(data)
         jobs = services.async_actions
-        action = await jobs.submit(workspace_id=found.id, type_=customer_rows.CSV_IMPORT, rows=rows)
+        with file.open("rb") as stream:
+            action = await jobs.submit(
+                workspace_id=found.id, type_=customer_rows.CSV_IMPORT, rows=csv_rows(stream)
+            )
         started = time.perf_counter()
         runner = asyncio.create_task(jobs.run_pending())
         with Progress(
@@ -333,12 +335,10 @@ def customers_import(
                 progress.update(bar, completed=action.processed)
         await runner
         seconds = time.perf_counter() - started
-        results = await jobs.results(workspace_id=found.id, action_id=action.id)
-        counts = Counter(result.outcome.status.value.lower() for result in results)
-        for result in results:
-            if result.outcome.error is not None and not as_json:
-                errors.print(f"row {result.row + 1}: {result.outcome.error['message']}")
-        return action, dict(counts), seconds
+        counts = await jobs.result_counts(workspace_id=found.id, action_id=action.id)
+        if not as_json:
+            await _print_failed_rows(jobs, found.id, action.id)
+        return action, {status.value.lower(): n for status, n in counts.items()}, seconds
 
     action, counts, seconds = _run(work)
     summary = {
@@ -358,6 +358,24 @@ def customers_import(
             f"{summary['rows']} rows in {summary['seconds']} s: {summary['created']} created, "
             f"{summary['updated']} updated, {summary['failed']} failed ({action.id})"
         )
+
+
+async def _print_failed_rows(
+    jobs: AsyncActionService[Any], workspace_id: str, action_id: str
+) -> None:
+    """Each failed row's reason, read a page at a time (a large import may fail many)."""
+    after = -1
+    while page := await jobs.results(
+        workspace_id=workspace_id,
+        action_id=action_id,
+        status=RowStatus.FAILED,
+        after_row=after,
+        limit=1000,
+    ):
+        for result in page:
+            message = (result.outcome.error or {}).get("message")
+            errors.print(f"row {result.row + 1}: {message}")
+        after = page[-1].row
 
 
 @events_app.command("list")

@@ -29,6 +29,7 @@ from patron.store.unit import SqlUnit
 class Services:
     """Everything a surface or the CLI calls, built once per process."""
 
+    settings: Settings
     store: SqlStore
     workspaces: WorkspaceService
     tracking: TrackingService
@@ -62,6 +63,7 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
     )
     apply_rows = customer_rows.apply_customer_rows
     return Services(
+        settings=settings,
         store=store,
         workspaces=WorkspaceService(store, key_cache_seconds=settings.key_cache_seconds),
         tracking=TrackingService(store, observer=observer),

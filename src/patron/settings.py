@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often customer segments with time windows are re-evaluated.",
     )
+    csv_import_max_mb: int = Field(
+        default=10,
+        ge=1,
+        description="Largest CSV file `POST /v1/customers/importCSV` takes, in MB.",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",

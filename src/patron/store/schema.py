@@ -256,15 +256,19 @@ customer_activities = Table(
     Index(None, "customer_id", "created_at"),
 )
 
-# A job's input, apart from the job: the job's row is updated after every
-# chunk, and SQLite rewrites a whole row on update (a 10 MB input each time).
-# Deleted when the job finishes: nothing reads it afterwards, and customers
-# permanently deleted must not linger in old inputs.
-async_action_inputs = Table(
-    "async_action_inputs",
+# A job's input, apart from the job (the job's row is updated after every
+# chunk, and SQLite rewrites a whole row on update), in chunks of consecutive
+# rows (migration 0009): accepting or running a job holds one chunk in
+# memory, however large the job. ``rows_json`` is a JSON array as text,
+# written and read whole, never queried into. Deleted when the job finishes:
+# nothing reads it afterwards, and customers permanently deleted must not
+# linger in old inputs.
+async_action_input_chunks = Table(
+    "async_action_input_chunks",
     metadata,
     Column("action_id", String(ID), ForeignKey("async_actions.id"), primary_key=True),
-    Column("request", Json, nullable=False),
+    Column("first_row", Integer, primary_key=True, autoincrement=False),
+    Column("rows_json", Text, nullable=False),
 )
 
 # -- customer segments (migration 0006) -----------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from functools import partial
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from patron.domain.clock import utcnow
 from patron.domain.customers import rows as customer_rows
@@ -17,9 +19,10 @@ from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.tracking.messages import MessageType, build_message
 from patron.services import Services, open_services
 from patron.settings import Settings
+from patron.store.schema import async_action_input_chunks
 from patron.surfaces.voucherify.customer_rows import (
+    csv_rows,
     rows_from_bulk_update,
-    rows_from_csv,
     rows_from_metadata_update,
 )
 from tests.conftest import make_workspace
@@ -50,7 +53,7 @@ async def test_a_csv_import_creates_updates_and_reports_each_row(services: Servi
     workspace = await make_workspace(services)
     await identify(services, workspace.id, "u1", plan="basic", seen=True)
     action = await services.async_actions.submit(
-        workspace_id=workspace.id, type_=CSV_IMPORT, rows=rows_from_csv(CSV.encode())
+        workspace_id=workspace.id, type_=CSV_IMPORT, rows=csv_rows(io.BytesIO(CSV.encode()))
     )
     assert action.status is Status.ENQUEUED
     assert action.total == 3  # the blank line is no row
@@ -118,10 +121,15 @@ def test_bad_bulk_requests_are_refused_whole() -> None:
         rows_from_metadata_update({"source_ids": [], "metadata": {"a": 1}})
     for bad_file in (b"", b"\xff\xfe\x00", b"a,A\n1,2\n"):
         with pytest.raises(Invalid):
-            rows_from_csv(bad_file)
-    assert rows_from_csv(b"Source_id\nx,y\n") == [
+            csv_rows(io.BytesIO(bad_file))  # refused at its header, before any row
+    assert list(csv_rows(io.BytesIO(b"Source_id\nx,y\n"))) == [
         {"error": "has 2 cells but the header names 1 columns"}
     ]
+    good = b"Source_id\n" + b"".join(b"s%d\n" % n for n in range(20_000))  # past one read
+    for bad_end, why in ((b"\xff\n", "UTF-8"), (b"x\x00\n", "NUL")):
+        rows = csv_rows(io.BytesIO(good + bad_end))  # the header is fine
+        with pytest.raises(Invalid, match=why):
+            list(rows)
 
 
 async def test_a_job_survives_a_restart_and_resumes_where_it_stopped(settings: Settings) -> None:
@@ -191,3 +199,67 @@ async def test_a_chunk_that_keeps_failing_fails_its_job(services: Services) -> N
     other = await make_workspace(services)
     with pytest.raises(Exception, match="no async action"):
         await jobs.get(workspace_id=other.id, action_id=action.id)  # another workspace's
+
+
+async def test_a_job_whose_input_fails_midway_stores_nothing(services: Services) -> None:
+    workspace = await make_workspace(services)
+
+    def rows() -> Any:
+        for n in range(1_200):  # past two chunks
+            yield {"source_id": f"s{n}", "fields": {}, "metadata": {}}
+        raise Invalid("the file turned out to be unusable")
+
+    with pytest.raises(Invalid, match="unusable"):
+        await services.async_actions.submit(
+            workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows()
+        )
+    assert await services.async_actions.list(workspace_id=workspace.id) == []
+    assert await services.async_actions.run_pending() == 0
+
+
+async def test_a_job_is_read_back_whatever_its_input_was_chunked_by(services: Services) -> None:
+    """Stored by one chunk size, run by another (a later version, a migrated job)."""
+    workspace = await make_workspace(services)
+    applied: list[list[str]] = []
+
+    def recording(unit: Any, workspace_id: str, rows: Any, now: Any) -> list[RowOutcome]:
+        applied.append([row["source_id"] for row in rows])
+        return [RowOutcome(RowStatus.CREATED, None, row["source_id"]) for row in rows]
+
+    rows = [{"source_id": f"s{n}", "fields": {}, "metadata": {}} for n in range(11)]
+    storing = AsyncActionService(services.store, {BULK_UPDATE: recording}, chunk_size=4)
+    action = await storing.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=iter(rows))
+    running = AsyncActionService(services.store, {BULK_UPDATE: recording}, chunk_size=3)
+    assert await running.run_pending() == 1
+    # A chunk never spans two stored chunks (0-3, 4-7, 8-10), and never exceeds 3 rows.
+    assert [len(chunk) for chunk in applied] == [3, 1, 3, 1, 3]
+    assert [source for chunk in applied for source in chunk] == [f"s{n}" for n in range(11)]
+    results = await running.results(workspace_id=workspace.id, action_id=action.id)
+    assert [r.row for r in results] == list(range(11))
+    failed = await running.results(
+        workspace_id=workspace.id, action_id=action.id, status=RowStatus.FAILED
+    )
+    page = await running.results(
+        workspace_id=workspace.id, action_id=action.id, after_row=4, limit=3
+    )
+    assert (failed, [r.row for r in page]) == ([], [5, 6, 7])
+    counts = await running.result_counts(workspace_id=workspace.id, action_id=action.id)
+    assert counts == {RowStatus.CREATED: 11}
+
+
+async def test_a_job_whose_stored_input_is_missing_fails(services: Services) -> None:
+    workspace = await make_workspace(services)
+    rows = rows_from_bulk_update([{"source_id": f"s{n}"} for n in range(3)])
+    action = await services.async_actions.submit(
+        workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows
+    )
+    await services.store.write(
+        lambda unit: unit.connection.execute(delete(async_action_input_chunks))
+    )
+    await services.async_actions.run_pending()
+    failed = await services.async_actions.get(workspace_id=workspace.id, action_id=action.id)
+    assert (failed.status, failed.operation_status, failed.processed) == (
+        Status.FAILED,
+        OperationStatus.FAILED,
+        0,
+    )

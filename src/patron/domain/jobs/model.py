@@ -61,6 +61,19 @@ class AsyncAction:
 
 
 @dataclass(frozen=True, slots=True)
+class InputChunk:
+    """Consecutive rows of a job's input, as stored: a JSON array of them, as text.
+
+    A job's input is stored as chunks so that neither accepting nor running a
+    job ever holds more than one chunk of it in memory; the store keeps the
+    text as it is, and only the runner decodes it.
+    """
+
+    first_row: int  # the 0-based position of the chunk's first row in the job's input
+    rows_json: str
+
+
+@dataclass(frozen=True, slots=True)
 class RowOutcome:
     """What became of one row: the record it made or changed, named by the job's type."""
 

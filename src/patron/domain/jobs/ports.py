@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from patron.domain.jobs.model import AsyncAction, OperationStatus, RowResult, Status
+from patron.domain.jobs.model import (
+    AsyncAction,
+    InputChunk,
+    OperationStatus,
+    RowResult,
+    RowStatus,
+    Status,
+)
 
 
 class JobUnit(Protocol):
     """Storage operations for async actions, inside one transaction."""
 
-    def add_async_action(self, action: AsyncAction, rows: Sequence[Any]) -> None: ...
+    def add_async_action(self, action: AsyncAction, inputs: Iterable[InputChunk]) -> None:
+        """Store a new action and its input, chunk by chunk as ``inputs`` yields them."""
+        ...
 
     def get_async_action(self, workspace_id: str | None, action_id: str) -> AsyncAction | None:
         """One action (of any workspace when ``workspace_id`` is None)."""
@@ -28,7 +37,10 @@ class JobUnit(Protocol):
         """Every ENQUEUED or IN_PROGRESS action, oldest first."""
         ...
 
-    def async_action_rows(self, action_id: str) -> list[Any]: ...
+    def async_action_input(self, action_id: str, row: int) -> InputChunk | None:
+        """The stored chunk of an unfinished action's input that starts at or before
+        ``row`` and nearest to it (the one holding ``row``, if any holds it)."""
+        ...
 
     def advance_async_action(
         self, action_id: str, *, expected: int, processed: int, failed: int, now: datetime
@@ -45,7 +57,21 @@ class JobUnit(Protocol):
 
     def add_async_action_results(self, action_id: str, results: Sequence[RowResult]) -> None: ...
 
-    def list_async_action_results(self, action_id: str) -> list[RowResult]: ...
+    def list_async_action_results(
+        self,
+        action_id: str,
+        *,
+        status: RowStatus | None = None,
+        after_row: int = -1,
+        limit: int | None = None,
+    ) -> list[RowResult]:
+        """Results in row order: those after ``after_row``, of ``status`` if given,
+        at most ``limit`` if given."""
+        ...
+
+    def count_async_action_results(self, action_id: str) -> dict[RowStatus, int]:
+        """How many results of each status the action has (statuses with none left out)."""
+        ...
 
 
 class JobObserver(Protocol):

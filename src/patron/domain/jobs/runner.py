@@ -1,12 +1,15 @@
 """Async actions: bulk jobs accepted at once (202) and finished in the background.
 
 A job is stored with its whole input before the request is answered, so an
-accepted job is never forgotten. A runner in every Patron process works
-through unfinished jobs, oldest first, in chunks: each chunk's changes, its
-per-row results and the job's ``processed`` count commit in ONE transaction,
-and only if ``processed`` still has the value the chunk started from. So a
-restart resumes a job exactly where it stopped, and two processes working on
-the same job never apply a chunk twice (the loser's transaction rolls back).
+accepted job is never forgotten. The input is stored in chunks (staged first,
+see :mod:`~patron.domain.jobs.staging`), and read back one chunk at a time:
+memory does not grow with a job's size. A runner in every Patron process
+works through unfinished jobs, oldest first, in chunks: each chunk's changes,
+its per-row results and the job's ``processed`` count commit in ONE
+transaction, and only if ``processed`` still has the value the chunk started
+from. So a restart resumes a job exactly where it stopped, and two processes
+working on the same job never apply a chunk twice (the loser's transaction
+rolls back).
 
 What a row means is up to the job's type: a :data:`RowHandler` registered
 for it applies a chunk of rows inside the transaction and reports each row's
@@ -18,17 +21,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+import orjson
 
 from patron.domain.background import BackgroundLoop
 from patron.domain.clock import utcnow
 from patron.domain.errors import NotFound
 from patron.domain.jobs.model import (
     AsyncAction,
+    InputChunk,
     OperationStatus,
     RowOutcome,
     RowResult,
@@ -36,6 +42,7 @@ from patron.domain.jobs.model import (
     Status,
 )
 from patron.domain.jobs.ports import JobObserver, JobUnit
+from patron.domain.jobs.staging import StagedInput
 from patron.domain.store import Store
 
 log = logging.getLogger(__name__)
@@ -76,33 +83,50 @@ class AsyncActionService(Generic[U]):
         # Woken by a new job; else looks again every idle_seconds: another
         # process may have accepted one.
         self._loop = BackgroundLoop("async-actions", self.run_pending, idle_seconds)
-        self._rows: dict[str, list[Any]] = {}  # the running job's input, read once
 
     async def submit(
-        self, *, workspace_id: str, type_: str, rows: Sequence[Any], request_id: str | None = None
+        self, *, workspace_id: str, type_: str, rows: Iterable[Any], request_id: str | None = None
     ) -> AsyncAction:
-        """Store the job (committed before this returns) and wake the runner."""
+        """Store the job with all of ``rows`` (committed before this returns: all or
+        nothing), and wake the runner.
+
+        ``rows`` may be a stream (a file being parsed): it is read once, in a
+        worker thread, and whatever reading it raises (say, Invalid for a file
+        that turns out to be unusable) propagates with nothing stored.
+        """
         if type_ not in self.handlers:
             raise ValueError(f"no handler for async action type {type_!r}")
+        with StagedInput(self.chunk_size) as staged:
+            await asyncio.to_thread(staged.add, rows)
+            action = self._new_action(workspace_id, type_, staged.rows, request_id)
+            # Back-pressure counts the statements the copy runs, one per chunk:
+            # copying a chunk costs the writer far less than applying its rows.
+            await self.store.write(
+                lambda unit: unit.add_async_action(action, staged.input_chunks()),
+                size=max(staged.chunks, 1),
+            )
+        if self.observer is not None:
+            self.observer.job_accepted(type_, action.total)
+        self._loop.wake()
+        return action
+
+    def _new_action(
+        self, workspace_id: str, type_: str, total: int, request_id: str | None
+    ) -> AsyncAction:
         now = self.clock()
-        action = AsyncAction(
+        return AsyncAction(
             id=ID_PREFIX + secrets.token_hex(10),
             workspace_id=workspace_id,
             type=type_,
             status=Status.ENQUEUED,
             operation_status=None,
             request_id=request_id or "v-" + secrets.token_hex(12),
-            total=len(rows),
+            total=total,
             processed=0,
             failed=0,
             created_at=now,
             updated_at=now,
         )
-        await self.store.write(lambda unit: unit.add_async_action(action, rows), size=len(rows))
-        if self.observer is not None:
-            self.observer.job_accepted(type_, len(rows))
-        self._loop.wake()
-        return action
 
     async def get(self, *, workspace_id: str, action_id: str) -> AsyncAction:
         found = await self.store.read(lambda unit: unit.get_async_action(workspace_id, action_id))
@@ -110,10 +134,28 @@ class AsyncActionService(Generic[U]):
             raise NotFound("async_action", action_id, f"no async action {action_id!r}")
         return found
 
-    async def results(self, *, workspace_id: str, action_id: str) -> list[RowResult]:
-        """Each processed row's outcome, by position."""
+    async def results(
+        self,
+        *,
+        workspace_id: str,
+        action_id: str,
+        status: RowStatus | None = None,
+        after_row: int = -1,
+        limit: int | None = None,
+    ) -> list[RowResult]:
+        """Processed rows' outcomes, by position: all of them, or a page (those after
+        ``after_row``, of ``status`` if given, at most ``limit``)."""
         await self.get(workspace_id=workspace_id, action_id=action_id)
-        return await self.store.read(lambda unit: unit.list_async_action_results(action_id))
+        return await self.store.read(
+            lambda unit: unit.list_async_action_results(
+                action_id, status=status, after_row=after_row, limit=limit
+            )
+        )
+
+    async def result_counts(self, *, workspace_id: str, action_id: str) -> dict[RowStatus, int]:
+        """How many processed rows ended in each status."""
+        await self.get(workspace_id=workspace_id, action_id=action_id)
+        return await self.store.read(lambda unit: unit.count_async_action_results(action_id))
 
     async def list(
         self, *, workspace_id: str, limit: int = 10, created_before: datetime | None = None
@@ -150,14 +192,17 @@ class AsyncActionService(Generic[U]):
         if handler is None:
             await self._finish(action, Status.FAILED, OperationStatus.FAILED)
             return
-        rows = self._rows.get(action.id)
-        if rows is None:
-            rows = await self.store.read(lambda unit: unit.async_action_rows(action.id))
-            self._rows = {action.id: rows}  # only the job being run is kept in memory
         current, failures = action, 0
+        # The stored chunk being worked through: its first row's position, its rows.
+        first, rows = 0, cast(Sequence[Any], ())
         while current.processed < current.total:
             start = current.processed
-            chunk = rows[start : start + self.chunk_size]
+            if not first <= start < first + len(rows):
+                loaded = await self._input_at(current, start)
+                if loaded is None:
+                    return
+                first, rows = loaded
+            chunk = rows[start - first : start - first + self.chunk_size]
             work = partial(
                 self._apply_chunk, action=current, handler=handler, start=start, chunk=chunk
             )
@@ -182,7 +227,21 @@ class AsyncActionService(Generic[U]):
                 return
             current = fresh
         await self._finish(current, Status.DONE, OperationStatus.SUCCESS)
-        self._rows.pop(action.id, None)
+
+    async def _input_at(self, action: AsyncAction, row: int) -> tuple[int, Sequence[Any]] | None:
+        """The stored chunk holding ``row`` (its first row's position and its rows), or
+        None when the job is over: finished meanwhile by another process, or failed
+        here because its input is missing."""
+        stored = await self.store.read(
+            lambda unit: _decoded(unit.async_action_input(action.id, row))
+        )
+        if stored is not None and stored[0] <= row < stored[0] + len(stored[1]):
+            return stored
+        fresh = await self.store.read(lambda unit: unit.get_async_action(None, action.id))
+        if fresh is not None and not fresh.finished:
+            log.error("async action %s: its input has no row %d; the job fails", action.id, row)
+            await self._finish(fresh, Status.FAILED, OperationStatus.FAILED)
+        return None
 
     def _apply_chunk(
         self,
@@ -216,3 +275,11 @@ class AsyncActionService(Generic[U]):
         if self.observer is not None:
             self.observer.job_finished(action.type, status.value)
         return replace(action, status=status, operation_status=operation, finished_at=now)
+
+
+def _decoded(chunk: InputChunk | None) -> tuple[int, Sequence[Any]] | None:
+    """A stored chunk's first row's position and its rows (decoded in the reading thread)."""
+    if chunk is None:
+        return None
+    rows = orjson.loads(chunk.rows_json)
+    return chunk.first_row, rows if isinstance(rows, list) else []

@@ -1,8 +1,8 @@
-"""Async actions in SQL (the tables of migration 0003)."""
+"""Async actions in SQL (the tables of migrations 0003 and 0009)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +10,14 @@ from sqlalchemy import delete, func, insert, select, update
 
 from patron.domain.jobs.model import (
     AsyncAction,
+    InputChunk,
     OperationStatus,
     RowOutcome,
     RowResult,
     RowStatus,
     Status,
 )
-from patron.store.schema import async_action_inputs, async_action_results, async_actions
+from patron.store.schema import async_action_input_chunks, async_action_results, async_actions
 from patron.store.unit_base import UnitBase
 
 _UNFINISHED = (Status.ENQUEUED.value, Status.IN_PROGRESS.value)
@@ -25,7 +26,7 @@ _UNFINISHED = (Status.ENQUEUED.value, Status.IN_PROGRESS.value)
 class JobQueries(UnitBase):
     """Implements :class:`~patron.domain.async_actions.AsyncActionUnit`."""
 
-    def add_async_action(self, action: AsyncAction, rows: Sequence[Any]) -> None:
+    def add_async_action(self, action: AsyncAction, inputs: Iterable[InputChunk]) -> None:
         self.connection.execute(
             insert(async_actions).values(
                 id=action.id,
@@ -41,9 +42,16 @@ class JobQueries(UnitBase):
                 updated_at=action.updated_at,
             )
         )
-        self.connection.execute(
-            insert(async_action_inputs).values(action_id=action.id, request={"rows": list(rows)})
-        )
+        statement = insert(async_action_input_chunks)
+        for chunk in inputs:  # one at a time: the input may be larger than memory
+            self.connection.execute(
+                statement,
+                {
+                    "action_id": action.id,
+                    "first_row": chunk.first_row,
+                    "rows_json": chunk.rows_json,
+                },
+            )
 
     def get_async_action(self, workspace_id: str | None, action_id: str) -> AsyncAction | None:
         query = select(async_actions).where(async_actions.c.id == action_id)
@@ -69,11 +77,16 @@ class JobQueries(UnitBase):
         )
         return [_action(row) for row in self.connection.execute(query).mappings()]
 
-    def async_action_rows(self, action_id: str) -> list[Any]:
-        inputs = async_action_inputs
-        query = select(inputs.c.request).where(inputs.c.action_id == action_id)
-        request = self.connection.scalar(query)
-        return list(request["rows"]) if request else []
+    def async_action_input(self, action_id: str, row: int) -> InputChunk | None:
+        chunks = async_action_input_chunks
+        query = (
+            select(chunks.c.first_row, chunks.c.rows_json)
+            .where(chunks.c.action_id == action_id, chunks.c.first_row <= row)
+            .order_by(chunks.c.first_row.desc())
+            .limit(1)
+        )
+        found = self.connection.execute(query).first()
+        return None if found is None else InputChunk(found.first_row, found.rows_json)
 
     def advance_async_action(
         self, action_id: str, *, expected: int, processed: int, failed: int, now: datetime
@@ -110,7 +123,9 @@ class JobQueries(UnitBase):
             )
         )
         self.connection.execute(
-            delete(async_action_inputs).where(async_action_inputs.c.action_id == action_id)
+            delete(async_action_input_chunks).where(
+                async_action_input_chunks.c.action_id == action_id
+            )
         )
 
     def add_async_action_results(self, action_id: str, results: Sequence[RowResult]) -> None:
@@ -131,12 +146,19 @@ class JobQueries(UnitBase):
             ],
         )
 
-    def list_async_action_results(self, action_id: str) -> list[RowResult]:
-        query = (
-            select(async_action_results)
-            .where(async_action_results.c.action_id == action_id)
-            .order_by(async_action_results.c.row)
-        )
+    def list_async_action_results(
+        self,
+        action_id: str,
+        *,
+        status: RowStatus | None = None,
+        after_row: int = -1,
+        limit: int | None = None,
+    ) -> list[RowResult]:
+        results = async_action_results
+        query = select(results).where(results.c.action_id == action_id, results.c.row > after_row)
+        if status is not None:
+            query = query.where(results.c.status == status.value)
+        query = query.order_by(results.c.row).limit(limit)
         return [
             RowResult(
                 row["row"],
@@ -146,6 +168,15 @@ class JobQueries(UnitBase):
             )
             for row in self.connection.execute(query).mappings()
         ]
+
+    def count_async_action_results(self, action_id: str) -> dict[RowStatus, int]:
+        results = async_action_results
+        query = (
+            select(results.c.status, func.count())
+            .where(results.c.action_id == action_id)
+            .group_by(results.c.status)
+        )
+        return {RowStatus(status): count for status, count in self.connection.execute(query)}
 
 
 def _action(row: Any) -> AsyncAction:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -42,6 +43,64 @@ async def read_body(request: Request, *, limit: int) -> bytes:
     if encoding == "deflate":
         return _inflate(raw, zlib.MAX_WBITS, limit)
     raise Invalid(f"unsupported Content-Encoding {encoding!r}: send gzip, deflate or none")
+
+
+def stream_body(request: Request, *, limit: int) -> AsyncGenerator[bytes, None]:
+    """The request body, inflated, piece by piece as it arrives, for bodies too large
+    to hold in memory (a file upload): TooLarge once past ``limit`` bytes inflated.
+
+    A declared length over the limit and an unsupported Content-Encoding are
+    refused at once, before anything is read.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"request body is larger than {limit // 1024} KB")
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    wbits = _WBITS.get(encoding, 0)
+    if encoding not in ("", "identity") and not wbits:
+        raise Invalid(f"unsupported Content-Encoding {encoding!r}: send gzip, deflate or none")
+    return _limited(_inflating(request, wbits) if wbits else request.stream(), limit)
+
+
+_WBITS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
+
+
+async def _limited(pieces: AsyncGenerator[bytes, None], limit: int) -> AsyncGenerator[bytes, None]:
+    total = 0
+    async for piece in pieces:
+        total += len(piece)
+        if total > limit:
+            raise TooLarge(f"request body is larger than {limit // 1024} KB")
+        yield piece
+
+
+async def _inflating(request: Request, wbits: int) -> AsyncGenerator[bytes, None]:
+    """Inflate as the body arrives, at most 64 KB at a time (a bomb stops at the
+    caller's limit); gzip allows several members back to back, as read_body does."""
+    inflater = zlib.decompressobj(wbits)
+    pending = b""  # compressed bytes not inflated yet
+    async for piece in request.stream():
+        pending += piece
+        while pending:
+            if inflater.eof:  # what follows a member is another gzip member, or ignored
+                if wbits != _GZIP or (len(pending) >= 2 and not pending.startswith(_MAGIC)):
+                    return
+                if len(pending) < 2:
+                    break  # the next piece tells
+                inflater = zlib.decompressobj(wbits)
+            try:
+                out = inflater.decompress(pending, _INFLATE_STEP)
+            except zlib.error as error:
+                raise Invalid(f"request body is not valid compressed data: {error}") from None
+            pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            if out:
+                yield out
+    if not inflater.eof:
+        raise Invalid("request body is truncated compressed data")
+
+
+_MAGIC = b"\x1f\x8b"
+_INFLATE_STEP = 64 * 1024
 
 
 def _inflate(data: bytes, wbits: int, limit: int) -> bytes:

@@ -9,12 +9,13 @@ error in Voucherify's format (``errors.py``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import IO, Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -22,16 +23,20 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import validate_page
 from patron.domain.errors import Invalid, Problem, TooLarge
+from patron.domain.jobs.model import AsyncAction, RowResult
+from patron.domain.jobs.runner import AsyncActionService
 from patron.services import Services
-from patron.surfaces.http.body import parse_json_object, read_body
+from patron.surfaces.http.body import parse_json_object, read_body, stream_body
 from patron.surfaces.voucherify import customer_rows as voucherify_rows
 from patron.surfaces.voucherify import wire
 from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
 
-# Voucherify's limit for bulk requests and CSV files.
-MAX_BULK = 10 * 1024 * 1024
+MB = 1024 * 1024
+# Voucherify's limit for bulk requests (CSV files: PATRON_CSV_IMPORT_MAX_MB, 10 by default).
+MAX_BULK = 10 * MB
 MAX_CUSTOMER = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # the form's boundaries and headers around the file
+REPORT_PAGE = 1000  # rows of a job's report read at once
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -91,10 +96,12 @@ async def list_customers(request: Request) -> Response:
 
 @router.post("/customers/importCSV")
 async def import_customers_csv(request: Request) -> Response:
+    """The file is spooled to disk as it arrives and parsed as a stream while the
+    job's input is staged: memory stays flat in the file's size."""
     services, workspace_id = await _open(request)
-    data = await _csv_file(request)
-    rows = await asyncio.to_thread(voucherify_rows.rows_from_csv, data)
-    return await _submit(services, workspace_id, customer_rows.CSV_IMPORT, rows)
+    async with _csv_file(request, services.settings.csv_import_max_mb * MB) as file:
+        rows = await asyncio.to_thread(voucherify_rows.csv_rows, file)  # reads the header
+        return await _submit(services, workspace_id, customer_rows.CSV_IMPORT, rows)
 
 
 @router.post("/customers/bulk/async")
@@ -281,34 +288,58 @@ async def list_async_actions(request: Request) -> Response:
 
 @router.get("/async-actions/{action_id}")
 async def get_async_action(request: Request, action_id: str) -> Response:
+    """The job and its per-row report. A report of more than a page of rows is
+    sent as it is read, a page at a time: a job's size does not cost memory."""
     services, workspace_id = await _open(request)
     jobs = services.async_actions
     action = await jobs.get(workspace_id=workspace_id, action_id=action_id)
-    results = await jobs.results(workspace_id=workspace_id, action_id=action_id)
-    return JSONResponse(
-        {**wire.async_action_json(action), "result": wire.async_action_result(action, results)}
-    )
+    page = await jobs.results(workspace_id=workspace_id, action_id=action_id, limit=REPORT_PAGE)
+    if len(page) < REPORT_PAGE:
+        return JSONResponse(
+            {**wire.async_action_json(action), "result": wire.async_action_result(action, page)}
+        )
+    return StreamingResponse(_report(jobs, action, page), media_type="application/json")
+
+
+async def _report(
+    jobs: AsyncActionService[Any], action: AsyncAction, page: list[RowResult]
+) -> AsyncIterator[bytes]:
+    """The job's JSON, its ``result.results`` written a page of rows at a time."""
+    head = orjson.dumps(wire.async_action_json(action))[:-1]
+    summary = orjson.dumps(wire.async_action_summary(action))[:-1]
+    yield head + b',"result":' + summary + b',"results":['
+    separator = b""
+    while page:
+        yield separator + b",".join(orjson.dumps(wire.result_json(result)) for result in page)
+        separator = b","
+        if len(page) < REPORT_PAGE:
+            break
+        page = await jobs.results(
+            workspace_id=action.workspace_id,
+            action_id=action.id,
+            after_row=page[-1].row,
+            limit=REPORT_PAGE,
+        )
+    yield b"]}}"
 
 
 async def _submit(
-    services: Services, workspace_id: str, type_: str, rows: list[dict[str, Any]]
+    services: Services, workspace_id: str, type_: str, rows: Iterable[dict[str, Any]]
 ) -> Response:
     """Store the job (committed before answering) and answer 202 with its id."""
     action = await services.async_actions.submit(workspace_id=workspace_id, type_=type_, rows=rows)
     return JSONResponse({"async_action_id": action.id}, 202)
 
 
-async def _csv_file(request: Request) -> bytes:
-    """The ``file`` part of a multipart upload, at most 10 MB."""
-    body = await read_body(request, limit=MAX_BULK + MULTIPART_SLACK)
+@asynccontextmanager
+async def _csv_file(request: Request, limit: int) -> AsyncIterator[IO[bytes]]:
+    """The ``file`` part of a multipart upload, at most ``limit`` bytes, spooled to a
+    temporary file as it arrives; the file is gone once the context is left."""
+    body = stream_body(request, limit=limit + MULTIPART_SLACK)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Invalid("send the CSV file as multipart/form-data, in a part named 'file'")
-
-    async def once() -> AsyncGenerator[bytes, None]:
-        yield body
-
     parser = MultiPartParser(
-        request.headers, once(), max_files=1, max_fields=10, max_part_size=MAX_CUSTOMER
+        request.headers, body, max_files=1, max_fields=10, max_part_size=MAX_CUSTOMER
     )
     try:
         form = await parser.parse()
@@ -318,9 +349,8 @@ async def _csv_file(request: Request) -> bytes:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Invalid("send the CSV file in a multipart part named 'file'")
-        data = await upload.read(MAX_BULK + 1)
-        if len(data) > MAX_BULK:
-            raise TooLarge(f"the CSV file is larger than {MAX_BULK // (1024 * 1024)} MB")
-        return data
+        if upload.size is None or upload.size > limit:
+            raise TooLarge(f"the CSV file is larger than {limit // MB} MB")
+        yield upload.file
     finally:
         await form.close()

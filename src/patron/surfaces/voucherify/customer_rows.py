@@ -1,8 +1,8 @@
 """Voucherify's bulk requests as customer rows (see :mod:`patron.domain.customers.rows`).
 
-A CSV file (``POST /v1/customers/importCSV``), a bulk update body and a
-metadata bulk update body each become a list of rows; a row the domain cannot
-apply becomes an error row, reported per row by the job.
+A CSV file (``POST /v1/customers/importCSV``, read as a stream), a bulk update
+body and a metadata bulk update body each become rows; a row the domain
+cannot apply becomes an error row, reported per row by the job.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from patron.domain.customers.rows import ADDRESS_FIELDS, MAX_TEXT, TEXT_FIELDS, checked, row_problem
 from patron.domain.errors import Invalid, Problem
@@ -29,18 +29,16 @@ CSV_COLUMNS = {
 }
 
 
-def rows_from_csv(data: bytes) -> list[dict[str, Any]]:
-    """The rows of a CSV file (header line first); a bad row becomes an error row.
+def csv_rows(file: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV file (header line first), read as a stream: one row in
+    memory at a time, whatever the file's size. A bad row becomes an error row.
 
-    Raises Invalid when the file as a whole is unusable (not UTF-8, no header).
+    The header is read at once: Invalid if the file is empty or its header
+    unusable. Reading the rows raises Invalid when the file turns out to be
+    unusable as a whole (not UTF-8, a NUL character), wherever that shows.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid.of([Problem("must be a UTF-8 CSV file", "file")]) from None
-    if "\x00" in text:
-        raise Invalid.of([Problem("must not contain NUL characters", "file")])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    reader = csv.reader(_checked_lines(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -52,7 +50,19 @@ def rows_from_csv(data: bytes) -> list[dict[str, Any]]:
     names = [name.strip() for name in header]
     if not any(names) or len({n.lower() for n in names}) != len(names):
         raise Invalid.of([Problem("the header must name each column once", "file")])
-    return list(_csv_rows(reader, names))
+    return _csv_rows(reader, names)
+
+
+def _checked_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    try:
+        for line in text:
+            if "\x00" in line:
+                raise Invalid.of([Problem("must not contain NUL characters", "file")])
+            yield line
+    except UnicodeDecodeError:
+        raise Invalid.of([Problem("must be a UTF-8 CSV file", "file")]) from None
+    finally:
+        text.detach()  # the file is the caller's to close, not the text wrapper's
 
 
 def _csv_rows(reader: Iterator[list[str]], names: list[str]) -> Iterator[dict[str, Any]]:

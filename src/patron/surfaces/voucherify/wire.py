@@ -154,29 +154,35 @@ def async_action_json(action: AsyncAction) -> dict[str, Any]:
 
 def async_action_result(action: AsyncAction, results: list[RowResult]) -> dict[str, Any]:
     """The per-row report: Voucherify's ``found``/``updated`` plus Patron's status and reason."""
-    rows = []
-    for result in results:
-        outcome = result.outcome
-        row: dict[str, Any] = {
-            "row": result.row,
-            "status": outcome.status.value,
-            "id": outcome.record_id,
-            "source_id": outcome.record_key,
-            "found": outcome.status is RowStatus.UPDATED,
-            "updated": outcome.status is not RowStatus.FAILED,
-        }
-        if outcome.error is not None:
-            row["reason"] = outcome.error.get("message")
-            row["reason_code"] = outcome.error.get("code")
-        rows.append(row)
+    return {**async_action_summary(action), "results": [result_json(r) for r in results]}
+
+
+def async_action_summary(action: AsyncAction) -> dict[str, Any]:
+    """The report without its rows (``results``, which comes last)."""
     done = action.processed - action.failed
     return {
         "message": f"{done} of {action.total} rows applied, {action.failed} failed",
         "count": action.processed,
         "done_count": done,
         "failed_count": action.failed,
-        "results": rows,
     }
+
+
+def result_json(result: RowResult) -> dict[str, Any]:
+    """One row of the report."""
+    outcome = result.outcome
+    row: dict[str, Any] = {
+        "row": result.row,
+        "status": outcome.status.value,
+        "id": outcome.record_id,
+        "source_id": outcome.record_key,
+        "found": outcome.status is RowStatus.UPDATED,
+        "updated": outcome.status is not RowStatus.FAILED,
+    }
+    if outcome.error is not None:
+        row["reason"] = outcome.error.get("message")
+        row["reason_code"] = outcome.error.get("code")
+    return row
 
 
 # -- query parameters ----------------------------------------------------------------
