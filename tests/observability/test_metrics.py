@@ -7,6 +7,7 @@ test compares the figures after its calls with those before them.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from patron.domain.customers.rows import CSV_IMPORT
 from patron.domain.jobs.model import Status
 from patron.observability.metrics import Metrics, metrics
 from patron.services import Services
-from patron.surfaces.voucherify.customer_rows import rows_from_csv
+from patron.surfaces.voucherify.customer_rows import csv_rows
 from tests.conftest import WorkspaceKeys, make_workspace
 
 pytestmark = pytest.mark.anyio
@@ -153,7 +154,7 @@ async def test_bulk_job_progress(services: Services) -> None:
 
     before = figures()
     action = await services.async_actions.submit(
-        workspace_id=workspace.id, type_=CSV_IMPORT, rows=rows_from_csv(CSV.encode())
+        workspace_id=workspace.id, type_=CSV_IMPORT, rows=csv_rows(io.BytesIO(CSV.encode()))
     )
     accepted = figures()
     assert [a - b for a, b in zip(accepted, before, strict=True)] == [1, 3, 0, 0, 0]
