@@ -41,7 +41,9 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._password = parsed.password
         options: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
         if self.is_sqlite:
             self._prepare_sqlite_file()
@@ -49,14 +51,21 @@ class Database:
             self.reader = create_engine(url, pool_size=4, max_overflow=4, **options)
             _configure_sqlite(self.writer, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self.reader, sqlite_synchronous, begin="BEGIN")
+            self.name = f"SQLite database {parsed.database or ':memory:'}"
         else:
             self.writer = create_engine(url, pool_size=2, pool_pre_ping=True, **options)
             self.reader = create_engine(url, pool_size=8, pool_pre_ping=True, **options)
+            where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+            self.name = f"PostgreSQL database {parsed.database} at {where}"
 
     def _prepare_sqlite_file(self) -> None:
         database = make_url(self.url).database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def redact(self, text: str) -> str:
+        """``text`` without the password of the database's URL."""
+        return text.replace(self._password, "***") if self._password else text
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to the newest migration (safe with many processes)."""
