@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from patron.domain.background import BackgroundLoop
 from patron.domain.clock import utcnow
-from patron.domain.errors import NotFound
+from patron.domain.errors import NotFound, RetryLater
 from patron.domain.jobs.model import (
     AsyncAction,
     OperationStatus,
@@ -160,15 +160,25 @@ class AsyncActionService(Generic[U]):
             try:
                 await self.store.write(work, size=len(chunk))
             except ChunkTaken:
-                pass  # another process did it; carry on from where the job now is
-            except Exception:
+                # Expected with several processes: carry on from where the job now is.
+                log.debug(
+                    "async action %s: another process took the chunk at row %d", action.id, start
+                )
+            except Exception as error:
                 # Transient database faults were already retried by the store;
                 # a chunk that keeps failing fails its job instead of looping.
                 failures += 1
-                log.exception("async action %s: chunk at row %d failed", action.id, start)
                 if failures >= MAX_CHUNK_FAILURES:
+                    _log_chunk_failure(action.id, start, failures, error)
                     await self._finish(current, Status.FAILED, OperationStatus.FAILED)
                     return
+                log.warning(
+                    "async action %s: the chunk at row %d failed (%s: %s); trying again",
+                    action.id,
+                    start,
+                    type(error).__name__,
+                    error,
+                )
                 await asyncio.sleep(0.1 * 2**failures)
                 continue
             fresh = await self.store.read(lambda unit: unit.get_async_action(None, action.id))
@@ -206,3 +216,12 @@ class AsyncActionService(Generic[U]):
             lambda unit: unit.finish_async_action(action.id, status, operation, now)
         )
         return replace(action, status=status, operation_status=operation, finished_at=now)
+
+
+def _log_chunk_failure(action_id: str, start: int, failures: int, error: Exception) -> None:
+    """Once per failed job: with the traceback, unless the database was out of reach."""
+    message = "async action %s: the chunk at row %d failed %d times; the job has failed"
+    if isinstance(error, RetryLater):  # the store has reported the outage already
+        log.error(message + " (%s)", action_id, start, failures, error)
+    else:
+        log.error(message, action_id, start, failures, exc_info=error)
