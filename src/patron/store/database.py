@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from patron.store.criteria_sql import register_sqlite_functions
 from patron.store.driver_sql import driver_connection, driver_errors
+from patron.store.sqlite_files import WalIndexGuard, acquire_guard, release_guard
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +46,14 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._password = parsed.password
+        self.guard: WalIndexGuard | None = None
         options: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
         if self.is_sqlite:
             self._prepare_sqlite_file()
             self.writer = create_engine(url, pool_size=1, max_overflow=0, **options)
             self.reader = create_engine(url, pool_size=4, max_overflow=4, **options)
-            _configure_sqlite(self.writer, sqlite_synchronous, begin="BEGIN IMMEDIATE")
-            _configure_sqlite(self.reader, sqlite_synchronous, begin="BEGIN")
+            _configure_sqlite(self.writer, sqlite_synchronous, "BEGIN IMMEDIATE", self.guard)
+            _configure_sqlite(self.reader, sqlite_synchronous, "BEGIN", self.guard)
             self.name = f"SQLite database {parsed.database or ':memory:'}"
         else:
             self.writer = create_engine(url, pool_size=2, pool_pre_ping=True, **options)
@@ -60,8 +63,20 @@ class Database:
 
     def _prepare_sqlite_file(self) -> None:
         database = make_url(self.url).database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.guard = acquire_guard(path)
+
+    def transaction(self, *, reading: bool) -> contextlib.AbstractContextManager[None]:
+        """Around each transaction of the store (SQLite: see :mod:`.sqlite_files`)."""
+        if self.guard is None:
+            return contextlib.nullcontext()
+        return self.guard.transaction(reading=reading)
+
+    def committing(self) -> contextlib.AbstractContextManager[None]:
+        """Around the COMMIT of each write transaction of the store."""
+        return contextlib.nullcontext() if self.guard is None else self.guard.committing()
 
     def redact(self, text: str) -> str:
         """``text`` without the password of the database's URL."""
@@ -98,15 +113,30 @@ class Database:
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+        if self.guard is not None:
+            release_guard(self.guard)
+            self.guard = None
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
+def _configure_sqlite(
+    engine: Engine, synchronous: str, begin: str, guard: WalIndexGuard | None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if guard is not None:
+            try:
+                guard.check_file()  # before SQLite reads the file (and maps its WAL index)
+            except Exception:
+                dbapi_connection.close()
+                raise
         # Take transaction control from pysqlite, so that BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
+            # Never map the database file: a mapped file that shrinks or fails
+            # to read kills the process with SIGBUS instead of raising an error
+            # (some SQLite builds map by default).
+            "mmap_size=0",
             "journal_mode=WAL",
             f"synchronous={synchronous}",
             "busy_timeout=10000",

@@ -92,7 +92,11 @@ class SqlStore:
 
     def _read(self, work: Callable[[SqlUnit], T]) -> T:
         try:
-            with self.database.reader.connect() as connection, connection.begin():
+            with (
+                self.database.transaction(reading=True),
+                self.database.reader.connect() as connection,
+                connection.begin(),
+            ):
                 result = work(SqlUnit(connection, self.subscriptions))
         except _STORE_ERRORS as error:
             fault = classify(error)
@@ -116,12 +120,15 @@ class SqlStore:
 
     def _transaction(self, works: list[Callable[[Any], Any]]) -> list[Any]:
         try:
-            if self._writer is None:
-                self._writer = self.database.writer.connect()
-            connection = self._writer
-            with connection.begin():
-                unit = SqlUnit(connection, self.subscriptions)
-                results = [_run(work, unit, index) for index, work in enumerate(works)]
+            with self.database.transaction(reading=False):
+                if self._writer is None:
+                    self._writer = self.database.writer.connect()
+                connection = self._writer
+                with connection.begin() as transaction:
+                    unit = SqlUnit(connection, self.subscriptions)
+                    results = [_run(work, unit, index) for index, work in enumerate(works)]
+                    with self.database.committing():
+                        transaction.commit()
         except _STORE_ERRORS as error:
             # Start afresh: the pool checks the next connection before use.
             self._release_writer(error)
