@@ -23,7 +23,7 @@ from patron.domain.customers.model import CustomerView
 from patron.domain.errors import PatronError
 from patron.domain.jobs.model import AsyncAction
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
-from patron.services import Services, open_services
+from patron.services import Services, open_services, wait_for_database
 from patron.settings import get_settings
 from patron.store.database import Database
 from patron.surfaces.voucherify.customer_rows import rows_from_csv
@@ -92,6 +92,7 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         errors.print("[red]error:[/red] SQLite takes one server process; use PostgreSQL to scale")
         raise typer.Exit(2)
+    wait_for_database(settings)  # PostgreSQL may still be starting: wait, or one line and exit
     uvicorn.run(
         "patron.app:create_app",
         factory=True,

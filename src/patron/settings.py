@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often customer segments with time windows are re-evaluated.",
     )
+    database_startup_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds to wait at start-up for a PostgreSQL database that is not reachable.",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",

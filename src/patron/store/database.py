@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +15,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from patron.domain.errors import Unavailable
 from patron.store.criteria_sql import register_sqlite_functions
 from patron.store.driver_sql import driver_connection, driver_errors
+from patron.store.faults import Fault, classify, reason
 from patron.store.sqlite_files import WalIndexGuard, acquire_guard, release_guard
 
 log = logging.getLogger(__name__)
@@ -22,6 +28,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it only has to be the same in every Patron process.
 MIGRATION_LOCK_ID = 0x5A7201
+# Seconds a PostgreSQL connection attempt may take: a server that drops packets
+# would otherwise hold a request (or the start-up) for the system's TCP timeout.
+CONNECT_TIMEOUT = 10
+
+
+class DatabaseUnreachable(Unavailable):
+    """The database did not answer within the start-up timeout."""
 
 
 def dumps(value: Any) -> str:
@@ -56,6 +69,8 @@ class Database:
             _configure_sqlite(self.reader, sqlite_synchronous, "BEGIN", self.guard)
             self.name = f"SQLite database {parsed.database or ':memory:'}"
         else:
+            if "connect_timeout" not in parsed.query:
+                options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
             self.writer = create_engine(url, pool_size=2, pool_pre_ping=True, **options)
             self.reader = create_engine(url, pool_size=8, pool_pre_ping=True, **options)
             where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
@@ -81,6 +96,45 @@ class Database:
     def redact(self, text: str) -> str:
         """``text`` without the password of the database's URL."""
         return text.replace(self._password, "***") if self._password else text
+
+    async def wait_until_reachable(self, within: float) -> None:
+        """Try to connect until the database answers, for at most ``within`` seconds.
+
+        Only PostgreSQL is waited for (a SQLite file is there or is created).
+        A server that refuses or drops connections, is starting up or shutting
+        down, has no free connection, or has no such database *yet* is tried
+        again with backoff, each attempt logged at WARNING; anything else (a
+        wrong password, say) is raised at once. Raises
+        :class:`DatabaseUnreachable` when the time is up.
+        """
+        if self.is_sqlite:
+            return
+        deadline = time.monotonic() + within
+        for attempt in itertools.count():
+            try:
+                await asyncio.to_thread(self._ping)
+                return
+            except DBAPIError as error:
+                if classify(error) is not Fault.UNAVAILABLE:
+                    raise
+                cause = self.redact(reason(error))
+            delay = min(0.5 * 2**attempt, 5.0, deadline - time.monotonic())
+            if delay <= 0:
+                raise DatabaseUnreachable(
+                    f"the {self.name} is not reachable after {within:g} s ({cause})"
+                )
+            log.warning(
+                "the %s is not reachable yet (%s); attempt %d, trying again in %.1f s",
+                self.name,
+                cause,
+                attempt + 1,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    def _ping(self) -> None:
+        with self.writer.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to the newest migration (safe with many processes)."""
