@@ -103,8 +103,8 @@ class SqlStore:
             if fault is Fault.UNEXPECTED:
                 raise  # a bug or a refused value: the caller answers 500 and logs it once
             cause = self.database.redact(reason(error))
-            if fault is Fault.RACE:
-                log.debug("a read lost a race: %s", cause)
+            if fault is Fault.RACE or isinstance(error, StorageFault):  # said where it arose
+                log.debug("a read was refused: %s", cause)
             else:
                 self._outage.failed(cause)
             raise Unavailable("the database is not available; retry later") from error
