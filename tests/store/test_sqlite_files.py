@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import signal
@@ -64,6 +65,34 @@ def test_a_shrunk_wal_index_is_rebuilt_instead_of_killing_the_process(
     errors = [line for line in victim.stderr.splitlines() if line.startswith("ERROR")]
     assert len(errors) == 1, victim.stderr
     assert f"{database}-shm shrank from 32768 to {seen['shm_after_tampering']} bytes" in errors[0]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the guard's watcher uses inotify")
+async def test_a_truncated_wal_index_is_given_back_its_size_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without waiting for a transaction: a COMMIT waiting for its fsync would touch it next."""
+    path = tmp_path / "patron.db"
+    index = Path(f"{path}-shm")
+    services = await open_services(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        await services.workspaces.create(name="before")
+        size = _size(index)
+        with patron_records(caplog):
+            os.truncate(index, 0)
+            for _ in range(200):
+                if _size(index) == size:
+                    break
+                await asyncio.sleep(0.01)
+            assert _size(index) == size, "the guard did not give the index its size back"
+            assert len(said(caplog)) == 1  # the shrink, logged at once
+            found = await services.store.read(lambda unit: unit.get_workspace_by_name("before"))
+        assert found is not None  # rebuilt from the WAL; nothing lost
+        assert said(caplog, logging.INFO)[1:] == [
+            f"WARNING: reset SQLite's WAL index {index}; SQLite rebuilds it from {path}-wal"
+        ]
+    finally:
+        await services.close()
 
 
 async def test_the_database_file_is_never_memory_mapped(tmp_path: Path) -> None:

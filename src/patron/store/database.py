@@ -172,6 +172,9 @@ class Database:
             self.guard = None
 
 
+_INDEX_GENERATION = "patron_wal_index_generation"  # in each connection's info
+
+
 def _configure_sqlite(
     engine: Engine, synchronous: str, begin: str, guard: WalIndexGuard | None
 ) -> None:
@@ -205,5 +208,11 @@ def _configure_sqlite(
     def _on_begin(connection: Connection) -> None:
         # On the driver: every write transaction starts here, and SQLAlchemy's
         # execution layer would cost more than the statement.
+        driver = driver_connection(connection)
         with driver_errors(connection, begin, ()):
-            driver_connection(connection).execute(begin)
+            if guard is not None and connection.info.get(_INDEX_GENERATION, 0) != guard.generation:
+                # The WAL index was rebuilt: pages this connection cached while it
+                # was damaged may be stale, and the rebuilt index may look unchanged.
+                driver.execute("PRAGMA shrink_memory")
+                connection.info[_INDEX_GENERATION] = guard.generation
+            driver.execute(begin)

@@ -15,18 +15,21 @@ out of the database, and the ``patron`` commands work beside a running server.
 So the shared index stays, and :class:`WalIndexGuard` watches it:
 
 * Before each transaction, before each commit and after each transaction it
-  compares the file's size with the largest it has seen (one ``fstat``). A
-  shrink is logged once, at ERROR, naming the file. The lost part is given back
-  as zeros, so that nothing mapped faults; the transactions in flight are
-  refused (their view of the index is gone; no write that saw it commits); and
-  as soon as none is running the whole index is zeroed, which SQLite reads as
-  an index never initialised and rebuilds from the WAL file, exactly as after
-  a crash. Until then every transaction is refused: 503, not a dead process.
+  compares the file's size with the largest it has seen (one ``fstat``); on
+  Linux a thread woken by the truncation itself (inotify) does the same at
+  once, which matters most while a COMMIT waits for its fsync with the index
+  mapped, about to touch it. A shrink is logged once, at ERROR, naming the
+  file. The lost part is given back as zeros, so that nothing mapped faults;
+  the transactions in flight are refused (their view of the index is gone:
+  no write that saw it commits); and as soon as none is running the whole
+  index is zeroed, which SQLite reads as an index never initialised and
+  rebuilds from the WAL file, exactly as after a crash. Until then every
+  transaction is refused: 503, not a dead process.
 * While another process has the database open (it holds SQLite's lock on the
   index), the guard cannot know what that process is doing with the index, so
   it leaves the file alone and refuses everything until Patron is restarted.
-* A shrink that lands while SQLite is inside a call that then touches the
-  mapping cannot be caught from Python: that still kills the process, so
+* A shrink that SQLite touches before the guard has given the lost part back
+  (a narrow race now, but a race) still kills the process, so
   ``faulthandler`` is enabled to print every thread's stack when it happens.
 * A new connection first checks that the database file is still the one the
   process opened. When it was replaced (a backup moved over it), SQLite would
@@ -37,12 +40,14 @@ So the shared index stays, and :class:`WalIndexGuard` watches it:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import fcntl
 import logging
 import os
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from patron.store.faults import StorageFault
@@ -63,13 +68,14 @@ class WalIndexGuard:
         self.wal = Path(f"{database}-wal")
         self.users = 0  # Database objects sharing this guard (see acquire_guard)
         self._state = threading.Lock()  # held briefly, by every transaction
-        self._repairs = threading.RLock()  # held through each COMMIT: no repair during one
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None  # the database file's (device, inode)
         self._high_water = 0
         self._in_flight = 0
         self._faulted = False
         self._shared = False  # another process had the index when it shrank
+        self._watcher: _Watcher | None = None
+        self.generation = 0  # how many times the index was rebuilt (see Database's begin)
         self._replaced_reported = False
         if not faulthandler.is_enabled():  # a fault no check catches prints the stacks
             with contextlib.suppress(AttributeError, OSError, RuntimeError, ValueError):
@@ -122,15 +128,18 @@ class WalIndexGuard:
 
     @contextlib.contextmanager
     def committing(self) -> Iterator[None]:
-        """Around the COMMIT of a write transaction: refused if the index broke during it."""
-        with self._repairs:
-            self._inspect()
-            if self._faulted:
-                raise StorageFault(self._refusal())
-            yield
+        """Around the COMMIT of a write transaction: refused if the index broke during it
+        (what the transaction read may have come through it)."""
+        self._inspect()
+        if self._faulted:
+            raise StorageFault(self._refusal())
+        yield
 
     def close(self) -> None:
         """Once no connection of this process has the database open any more."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
         if self._fd is not None:
             os.close(self._fd)  # only now: closing drops the process's locks on the file
             self._fd = None
@@ -146,6 +155,7 @@ class WalIndexGuard:
                 with contextlib.suppress(FileNotFoundError):  # not in WAL mode: nothing mapped
                     self._fd = os.open(self.index, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
                     self._high_water = os.fstat(self._fd).st_size
+                    self._watcher = _Watcher.start(self.index, self._inspect)
 
     def _inspect(self) -> None:
         fd = self._fd
@@ -159,14 +169,17 @@ class WalIndexGuard:
         self._shrunk(fd)
 
     def _shrunk(self, fd: int) -> None:
-        with self._repairs, self._state:  # no COMMIT writes into the index meanwhile
+        with self._state:
             size, high_water = os.fstat(fd).st_size, self._high_water
             if size >= high_water or self._faulted:
                 return
-            self._faulted = True
+            self._faulted = True  # first: no transaction starts or commits from now on
             self._shared = self._shared_with_another_process(fd)
             if not self._shared:
-                os.ftruncate(fd, high_water)  # zeros where the mappings reach: nothing faults
+                # Zeros where the mappings reach, so that nothing faults — at once,
+                # even under a COMMIT: what that COMMIT writes into the index is
+                # thrown away with the rest when the index is rebuilt.
+                os.ftruncate(fd, high_water)
         log.error(
             "SQLite's WAL index %s shrank from %d to %d bytes while Patron had it mapped: "
             "something outside Patron truncated or overwrote it. %s",
@@ -185,6 +198,7 @@ class WalIndexGuard:
         # the WAL at the next transaction.
         os.pwrite(self._fd, bytes(self._high_water), 0)
         self._faulted = False
+        self.generation += 1
         log.warning("reset SQLite's WAL index %s; SQLite rebuilds it from %s", self.index, self.wal)
         return True
 
@@ -209,6 +223,59 @@ class WalIndexGuard:
         fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, _DEAD_MAN_SWITCH, os.SEEK_SET)
         return False
 
+
+class _Watcher:
+    """Linux: calls ``changed`` the moment the file is truncated or written (inotify).
+
+    The checks around transactions catch a shrink only between SQLite's
+    uses of the index; a write transaction's COMMIT waits for its fsync with
+    the index mapped, and touches it right after. Woken by the truncation
+    itself, the guard usually gives the lost part back before that.
+    (SQLite's own stores into the mapping raise no event.)
+    """
+
+    def __init__(self, inotify: int, watch: int, changed: Callable[[], None]) -> None:
+        self._inotify = inotify
+        self._watch = watch
+        self._changed = changed
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="patron-wal-index", daemon=True)
+
+    @classmethod
+    def start(cls, path: Path, changed: Callable[[], None]) -> _Watcher | None:
+        if _libc is None:
+            return None
+        inotify = _libc.inotify_init1(os.O_CLOEXEC)
+        if inotify < 0:
+            return None
+        watch = _libc.inotify_add_watch(inotify, os.fsencode(path), _IN_MODIFY)
+        if watch < 0:
+            os.close(inotify)
+            return None
+        watcher = cls(inotify, watch, changed)
+        watcher._thread.start()
+        return watcher
+
+    def stop(self) -> None:
+        self._stopping = True
+        if _libc is not None:
+            _libc.inotify_rm_watch(self._inotify, self._watch)  # wakes the thread (IN_IGNORED)
+        self._thread.join(timeout=5)
+        os.close(self._inotify)
+
+    def _run(self) -> None:
+        while not self._stopping:
+            try:
+                os.read(self._inotify, 4096)
+            except OSError:
+                return
+            if not self._stopping:
+                with contextlib.suppress(OSError):
+                    self._changed()
+
+
+_IN_MODIFY = 0x2
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 _guards: dict[Path, WalIndexGuard] = {}
 _guards_lock = threading.Lock()
