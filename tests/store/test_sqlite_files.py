@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -59,12 +60,15 @@ def test_a_shrunk_wal_index_is_rebuilt_instead_of_killing_the_process(
     assert victim.returncode != -signal.SIGBUS, "SIGBUS:\n" + victim.stderr[-3000:]
     assert victim.returncode == 0, victim.stderr[-3000:]
     seen = json.loads(victim.stdout)
-    assert seen["shm_after_tampering"] < 32768
     assert seen["stored_after"] == [100, 100, 100]  # refused at first, then retried and stored
     assert seen["counted"] == seen["counted_after_reopening"] == 600  # nothing lost
     errors = [line for line in victim.stderr.splitlines() if line.startswith("ERROR")]
     assert len(errors) == 1, victim.stderr
-    assert f"{database}-shm shrank from 32768 to {seen['shm_after_tampering']} bytes" in errors[0]
+    shrank = re.search(
+        rf"{re.escape(str(database))}-shm shrank from 32768 to (\d+) bytes", errors[0]
+    )
+    assert shrank is not None, errors[0]
+    assert int(shrank[1]) < 32768  # (by the time the victim looked, the guard may have mended it)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the guard's watcher uses inotify")

@@ -45,6 +45,7 @@ import faulthandler
 import fcntl
 import logging
 import os
+import select
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -234,11 +235,10 @@ class _Watcher:
     (SQLite's own stores into the mapping raise no event.)
     """
 
-    def __init__(self, inotify: int, watch: int, changed: Callable[[], None]) -> None:
+    def __init__(self, inotify: int, changed: Callable[[], None]) -> None:
         self._inotify = inotify
-        self._watch = watch
         self._changed = changed
-        self._stopping = False
+        self._stop_r, self._stop_w = os.pipe()  # wakes the thread to end it
         self._thread = threading.Thread(target=self._run, name="patron-wal-index", daemon=True)
 
     @classmethod
@@ -248,30 +248,27 @@ class _Watcher:
         inotify = _libc.inotify_init1(os.O_CLOEXEC)
         if inotify < 0:
             return None
-        watch = _libc.inotify_add_watch(inotify, os.fsencode(path), _IN_MODIFY)
-        if watch < 0:
+        if _libc.inotify_add_watch(inotify, os.fsencode(path), _IN_MODIFY) < 0:
             os.close(inotify)
             return None
-        watcher = cls(inotify, watch, changed)
+        watcher = cls(inotify, changed)
         watcher._thread.start()
         return watcher
 
     def stop(self) -> None:
-        self._stopping = True
-        if _libc is not None:
-            _libc.inotify_rm_watch(self._inotify, self._watch)  # wakes the thread (IN_IGNORED)
+        os.write(self._stop_w, b".")
         self._thread.join(timeout=5)
-        os.close(self._inotify)
+        for fd in (self._inotify, self._stop_r, self._stop_w):
+            os.close(fd)
 
     def _run(self) -> None:
-        while not self._stopping:
-            try:
-                os.read(self._inotify, 4096)
-            except OSError:
+        while True:
+            ready, _, _ = select.select([self._inotify, self._stop_r], [], [])
+            if self._stop_r in ready:
                 return
-            if not self._stopping:
-                with contextlib.suppress(OSError):
-                    self._changed()
+            os.read(self._inotify, 4096)  # the events themselves say nothing more
+            with contextlib.suppress(OSError):
+                self._changed()
 
 
 _IN_MODIFY = 0x2
