@@ -243,9 +243,13 @@ class _Watcher:
 
     @classmethod
     def start(cls, path: Path, changed: Callable[[], None]) -> _Watcher | None:
+        """A running watcher, or None where inotify is not to be had (the checks remain)."""
         if _libc is None:
             return None
-        inotify = _libc.inotify_init1(os.O_CLOEXEC)
+        try:
+            inotify = _libc.inotify_init1(os.O_CLOEXEC)
+        except AttributeError:  # a C library without inotify
+            return None
         if inotify < 0:
             return None
         if _libc.inotify_add_watch(inotify, os.fsencode(path), _IN_MODIFY) < 0:
