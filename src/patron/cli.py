@@ -32,7 +32,7 @@ from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.observability.logs import uvicorn_log_config
 from patron.observability.metrics import share_between_workers
-from patron.services import Services, open_services
+from patron.services import Services, open_services, wait_for_database
 from patron.settings import Settings, get_settings
 from patron.store.database import Database
 from patron.surfaces.voucherify.customer_rows import csv_rows
@@ -163,6 +163,7 @@ def serve(
     port = settings.port if port is None else port
     # The port first: a taken one must not leave a new database and keys behind.
     listener = _listen(host, port)
+    wait_for_database(settings)  # PostgreSQL may still be starting: wait, or one line and exit
     options: dict[str, Any] = {
         "factory": True,
         "host": host,

@@ -20,7 +20,7 @@ from patron.domain.tenancy.service import WorkspaceService
 from patron.domain.tracking.service import TrackingService
 from patron.observability.metrics import metrics
 from patron.settings import Settings
-from patron.store.database import Database
+from patron.store.database import Database, DatabaseUnreachable
 from patron.store.sql_store import SqlStore
 from patron.store.unit import SqlUnit
 
@@ -47,10 +47,20 @@ class Services:
 
 
 async def open_services(settings: Settings, *, migrate: bool = True) -> Services:
-    """Connect to the database (migrating it first) and build the services."""
+    """Connect to the database (migrating it first) and build the services.
+
+    A PostgreSQL server that is not reachable yet is waited for, up to
+    ``settings.database_startup_timeout`` seconds (see
+    :meth:`Database.wait_until_reachable`).
+    """
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    if migrate:
-        await asyncio.to_thread(database.migrate)
+    try:
+        await database.wait_until_reachable(settings.database_startup_timeout)
+        if migrate:
+            await asyncio.to_thread(database.migrate)
+    except BaseException:
+        database.dispose()
+        raise
     memberships = MembershipCache()  # compiled customer segments, per workspace
     observer = metrics()  # the process's Prometheus metrics, told by the store and services
     store = SqlStore(
@@ -88,6 +98,19 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
             observer=observer,
         ),
     )
+
+
+def wait_for_database(settings: Settings) -> None:
+    """Before serving: wait for the database; if it never comes, exit with one line, not a trace."""
+    if settings.is_sqlite:
+        return
+    database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        asyncio.run(database.wait_until_reachable(settings.database_startup_timeout))
+    except DatabaseUnreachable as error:
+        raise SystemExit(f"error: {error.message}") from None
+    finally:
+        database.dispose()
 
 
 def subscriptions(memberships: MembershipCache) -> Subscriptions[SqlUnit]:

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest CSV file `POST /v1/customers/importCSV` takes, in MB.",
     )
+    database_startup_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds to wait at start-up for a PostgreSQL database that is not reachable.",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",

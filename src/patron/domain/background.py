@@ -12,14 +12,19 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from patron.domain.errors import RetryLater
+
 log = logging.getLogger(__name__)
 
 
 class BackgroundLoop:
     """Runs ``step`` at once, then ``interval`` seconds after each run, or sooner when woken.
 
-    A step that fails (the database went away, say) is logged and tried again
-    at the next turn; it never ends the loop.
+    A step that fails (the database went away, say) is tried again at the next
+    turn; it never ends the loop. A failure is logged when it starts — at
+    WARNING when the database is out of reach (the store has said so already),
+    at ERROR with its traceback otherwise — and the same failure again at DEBUG
+    only, until a step succeeds.
     """
 
     def __init__(self, name: str, step: Callable[[], Awaitable[object]], interval: float) -> None:
@@ -28,6 +33,7 @@ class BackgroundLoop:
         self.interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failure: str | None = None  # the last step's failure, while steps fail
 
     def start(self) -> None:
         if self._task is None:
@@ -52,7 +58,21 @@ class BackgroundLoop:
                 await self.step()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("%s: the step failed; trying again at the next turn", self.name)
+            except Exception as error:
+                self._failed(error)
+            else:
+                if self._failure is not None:
+                    log.info("%s: the step succeeds again", self.name)
+                    self._failure = None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    def _failed(self, error: Exception) -> None:
+        failure = f"{type(error).__name__}: {error}"
+        repeated, self._failure = failure == self._failure, failure
+        if repeated:
+            log.debug("%s: the step failed again (%s)", self.name, failure)
+        elif isinstance(error, RetryLater):
+            log.warning("%s: the step failed (%s); trying again later", self.name, failure)
+        else:
+            log.error("%s: the step failed; trying again later", self.name, exc_info=error)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from patron.domain.errors import PatronError, RateLimited, Unavailable
+from patron.store.faults import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,27 @@ BatchWork = Callable[[Any, list[Any]], Sequence[Any]]
 
 
 class TransientError(Exception):
-    """A store fault worth retrying (lock timeout, lost connection, racing insert)."""
+    """A store fault worth retrying: a race lost to another transaction, or an outage.
+
+    ``final`` is what the jobs get if every retry fails too; None means
+    :class:`Unavailable` (503), right for an outage or for a lock that stays
+    contended, wrong for a unique violation that keeps coming back (a bug).
+    """
+
+    def __init__(
+        self, message: str, *, race: bool = False, final: BaseException | None = None
+    ) -> None:
+        super().__init__(message)
+        self.race = race
+        self.final = final
+
+
+class CommitFailed(Exception):
+    """The transaction failed as a whole, for a reason no retry can fix (a bug)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class JobFailed(Exception):
@@ -56,7 +77,7 @@ class CommitObserver(Protocol):
 
 
 # Runs works in one transaction and returns their results, or raises
-# JobFailed (a work's own error) or TransientError (the store's).
+# JobFailed (a work's own error), TransientError or CommitFailed (the store's).
 Transaction = Callable[[list[Work]], list[Any]]
 
 
@@ -87,9 +108,11 @@ class GroupCommitter:
         queue_limit: int,
         batch_limit: int,
         retries: int = 5,
+        outage: OutageLog | None = None,
         observer: CommitObserver | None = None,
     ) -> None:
         self._transaction = transaction
+        self._outage = outage if outage is not None else OutageLog("database")
         self._observer = observer
         self._queue_limit = queue_limit
         self._batch_limit = batch_limit
@@ -128,7 +151,7 @@ class GroupCommitter:
         """Finish everything already submitted, then stop the writer thread."""
         if self._task is not None and not self._task.done():
             # Jobs run in order: once this no-op is committed, so is all before it.
-            with contextlib.suppress(PatronError):  # a failing store has nothing to finish
+            with contextlib.suppress(Exception):  # a failing store has nothing to finish
                 await self.submit(lambda _unit: None, size=0)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -180,20 +203,22 @@ class GroupCommitter:
                 if len(step.members) > 1:  # find the culprit: run the members one by one
                     steps.extend(_combine([jobs[i] for i in step.members], step.members))
                 else:
-                    outcomes[step.members[0]] = (False, _as_domain_error(failed.error))
+                    outcomes[step.members[0]] = (False, _job_error(failed.error))
                 continue
             except TransientError as error:
                 attempt += 1
-                log.info("retrying a write (attempt %d): %s", attempt, str(error).splitlines()[0])
-                if attempt > self._retries:
-                    log.error("giving up on a write after %d attempts: %s", attempt, error)
-                    fault = Unavailable("the database is not available; retry later")
-                    for step in steps:
-                        for index in step.members:
-                            outcomes[index] = (False, fault)
-                    break
-                time.sleep(min(0.01 * 2**attempt, 0.5))
-                continue
+                if attempt <= self._retries:
+                    # Expected (a lost race) or already reported (an outage, once).
+                    log.debug("retrying a write (attempt %d): %s", attempt, error)
+                    time.sleep(min(0.01 * 2**attempt, 0.5))
+                    continue
+                _fail_all(steps, outcomes, error.final or self._give_up(error, attempt))
+                break
+            except Exception as error:  # CommitFailed, or a bug of the store's
+                cause = error.error if isinstance(error, CommitFailed) else error
+                _fail_all(steps, outcomes, _job_error(cause))
+                break
+            self._outage.recovered()
             for step, result in zip(steps, results, strict=True):
                 values = result if step.batched else [result]
                 for index, value in zip(step.members, values, strict=True):
@@ -201,6 +226,21 @@ class GroupCommitter:
             break
         assert all(outcome is not None for outcome in outcomes)
         return outcomes  # type: ignore[return-value]
+
+    def _give_up(self, error: TransientError, attempts: int) -> Unavailable:
+        if error.race:  # not an outage: a lock that other transactions keep taking
+            log.error("giving up on a write after %d attempts that lost races: %s", attempts, error)
+        else:
+            self._outage.failed(str(error))
+        return Unavailable("the database is not available; retry later")
+
+
+def _fail_all(
+    steps: list[_Step], outcomes: list[tuple[bool, Any] | None], error: BaseException
+) -> None:
+    for step in steps:
+        for index in step.members:
+            outcomes[index] = (False, error)
 
 
 def _combine(jobs: list[_Job], indexes: list[int] | None = None) -> list[_Step]:
@@ -234,7 +274,13 @@ def _call(function: BatchWork, payloads: list[Any]) -> Work:
     return lambda unit: function(unit, payloads)
 
 
-def _as_domain_error(error: BaseException) -> BaseException:
+def _job_error(error: BaseException) -> BaseException:
+    """The error a job's submitter gets; whoever handles it logs it, if it is unexpected.
+
+    (Not logged here: a request's surface logs an unexpected error once, with
+    the request's id, and some errors are expected by their submitter, like a
+    bulk-job chunk that another process committed first.)
+    """
     if not isinstance(error, PatronError):
-        log.error("a write failed unexpectedly", exc_info=error)
+        log.debug("a write failed: %r", error)
     return error

@@ -100,6 +100,13 @@ def driver_errors(connection: Connection, sql: str, arguments: Any) -> Iterator[
     try:
         yield
     except dbapi.Error as error:
+        lost = connection.dialect.is_disconnect(error, None, None)  # closed, or cut by the server
         raise DBAPIError.instance(
-            sql, arguments, error, dbapi.Error, hide_parameters=True, dialect=connection.dialect
+            sql,
+            arguments,
+            error,
+            dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=connection.dialect,
         ) from error

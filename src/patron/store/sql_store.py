@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from patron.domain.changes import Subscriptions
 from patron.domain.errors import Unavailable
-from patron.store.committer import CommitObserver, GroupCommitter, JobFailed, TransientError
+from patron.store.committer import (
+    CommitFailed,
+    CommitObserver,
+    GroupCommitter,
+    JobFailed,
+    TransientError,
+)
 from patron.store.database import Database
+from patron.store.faults import (
+    Fault,
+    OutageLog,
+    StorageFault,
+    classify,
+    is_unique_violation,
+    reason,
+)
 from patron.store.unit import SqlUnit
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = TypeVar("P")
 
-# PostgreSQL SQLSTATEs that mean "try the same thing again".
-_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "57014"}
-
-
-def is_transient(error: DBAPIError) -> bool:
-    """Lock timeouts, lost connections, serialisation failures and racing inserts."""
-    if isinstance(error, OperationalError | IntegrityError) or error.connection_invalidated:
-        return True
-    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+# What the database may raise, rather than the work run on it.
+_STORE_ERRORS = (DBAPIError, StorageFault, PoolTimeout)
 
 
 class SqlStore:
@@ -53,8 +64,13 @@ class SqlStore:
         # one out of the pool and back costs more than a small transaction).
         self._writer: Connection | None = None
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="patron-read")
+        self._outage = OutageLog(database.name)  # said once, by reads and writes alike
         self._committer = GroupCommitter(
-            self._transaction, queue_limit=queue_limit, batch_limit=batch_limit, observer=observer
+            self._transaction,
+            queue_limit=queue_limit,
+            batch_limit=batch_limit,
+            outage=self._outage,
+            observer=observer,
         )
 
     async def write(self, work: Callable[[SqlUnit], T], *, size: int = 1) -> T:
@@ -84,35 +100,62 @@ class SqlStore:
 
     def _read(self, work: Callable[[SqlUnit], T]) -> T:
         try:
-            with self.database.reader.connect() as connection, connection.begin():
-                return work(SqlUnit(connection, self.subscriptions))
-        except DBAPIError as error:
+            with (
+                self.database.transaction(reading=True),
+                self.database.reader.connect() as connection,
+                connection.begin(),
+            ):
+                result = work(SqlUnit(connection, self.subscriptions))
+        except _STORE_ERRORS as error:
+            fault = classify(error)
+            if fault is Fault.UNEXPECTED:
+                raise  # a bug or a refused value: the caller answers 500 and logs it once
+            cause = self.database.redact(reason(error))
+            if fault is Fault.RACE or isinstance(error, StorageFault):  # said where it arose
+                log.debug("a read was refused: %s", cause)
+            else:
+                self._outage.failed(cause)
             raise Unavailable("the database is not available; retry later") from error
+        self._outage.recovered()
+        return result
 
-    def _release_writer(self) -> None:
+    def _release_writer(self, error: BaseException | None = None) -> None:
         if self._writer is not None:
+            if isinstance(error, DBAPIError) and error.connection_invalidated:
+                self._writer.invalidate()  # gone: the pool must not try to reset it
             self._writer.close()
             self._writer = None
 
     def _transaction(self, works: list[Callable[[Any], Any]]) -> list[Any]:
-        results: list[Any] = []
         try:
-            if self._writer is None:
-                self._writer = self.database.writer.connect()
-            connection = self._writer
-            with connection.begin():
-                unit = SqlUnit(connection, self.subscriptions)
-                for index, work in enumerate(works):
-                    try:
-                        results.append(work(unit))
-                    except DBAPIError as error:
-                        if is_transient(error):
-                            raise
-                        raise JobFailed(index, error) from error
-                    except Exception as error:
-                        raise JobFailed(index, error) from error
-        except DBAPIError as error:
+            with self.database.transaction(reading=False):
+                if self._writer is None:
+                    self._writer = self.database.writer.connect()
+                connection = self._writer
+                with connection.begin() as transaction:
+                    unit = SqlUnit(connection, self.subscriptions)
+                    results = [_run(work, unit, index) for index, work in enumerate(works)]
+                    with self.database.committing():
+                        transaction.commit()
+        except _STORE_ERRORS as error:
             # Start afresh: the pool checks the next connection before use.
-            self._release_writer()
-            raise TransientError(str(error)) from error
+            self._release_writer(error)
+            fault = classify(error)
+            if fault is Fault.UNEXPECTED:
+                raise CommitFailed(error) from error
+            cause = self.database.redact(reason(error))
+            final = error if is_unique_violation(error) else None
+            raise TransientError(cause, race=fault is Fault.RACE, final=final) from error
         return results
+
+
+def _run(work: Callable[[Any], Any], unit: SqlUnit, index: int) -> Any:
+    """One work of a transaction: its own failure fails it alone; the store's, all of them."""
+    try:
+        return work(unit)
+    except DBAPIError as error:
+        if classify(error) is Fault.UNEXPECTED:  # a value refused, a broken statement
+            raise JobFailed(index, error) from error
+        raise  # a lost race or an outage: the whole transaction is tried again
+    except Exception as error:
+        raise JobFailed(index, error) from error

@@ -26,6 +26,7 @@ from patron.surfaces.voucherify.customer_rows import (
     rows_from_metadata_update,
 )
 from tests.conftest import make_workspace
+from tests.patron_logs import patron_records, said
 
 pytestmark = pytest.mark.anyio
 
@@ -168,14 +169,20 @@ async def test_a_job_survives_a_restart_and_resumes_where_it_stopped(settings: S
         await second.close()
 
 
-async def test_two_runners_on_one_job_apply_each_chunk_once(services: Services) -> None:
+async def test_two_runners_on_one_job_apply_each_chunk_once(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     workspace = await make_workspace(services)
     rows = rows_from_bulk_update([{"source_id": f"r{i}", "metadata": {"i": i}} for i in range(40)])
     handlers = {BULK_UPDATE: apply_customer_rows}
     one = AsyncActionService(services.store, handlers, chunk_size=3)
     two = AsyncActionService(services.store, handlers, chunk_size=3)
     action = await one.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=rows)
-    await asyncio.gather(one.run_pending(), two.run_pending())
+    with patron_records(caplog):
+        await asyncio.gather(one.run_pending(), two.run_pending())
+    # The loser of each race is expected: nothing for an operator to act on.
+    assert said(caplog) == []
+    assert any("another process took the chunk" in r.getMessage() for r in caplog.records)
     done = await one.get(workspace_id=workspace.id, action_id=action.id)
     assert (done.status, done.processed, done.failed) == (Status.DONE, 40, 0)
     results = await one.results(workspace_id=workspace.id, action_id=action.id)
@@ -185,7 +192,9 @@ async def test_two_runners_on_one_job_apply_each_chunk_once(services: Services) 
     assert len(customers) == 40  # one customer per source_id, none made twice
 
 
-async def test_a_chunk_that_keeps_failing_fails_its_job(services: Services) -> None:
+async def test_a_chunk_that_keeps_failing_fails_its_job(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     workspace = await make_workspace(services)
 
     def broken(unit: Any, workspace_id: str, rows: Any, now: Any) -> list[RowOutcome]:
@@ -193,7 +202,12 @@ async def test_a_chunk_that_keeps_failing_fails_its_job(services: Services) -> N
 
     jobs = AsyncActionService(services.store, {BULK_UPDATE: broken})
     action = await jobs.submit(workspace_id=workspace.id, type_=BULK_UPDATE, rows=[{}])
-    await jobs.run_pending()
+    with patron_records(caplog):
+        await jobs.run_pending()
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert len(tracebacks) == 1, said(caplog)  # the bug, once, when it fails the job
+    assert tracebacks[0].levelname == "ERROR"
+    assert "the job has failed" in tracebacks[0].getMessage()
     failed = await jobs.get(workspace_id=workspace.id, action_id=action.id)
     assert (failed.status, failed.operation_status) == (Status.FAILED, OperationStatus.FAILED)
     other = await make_workspace(services)

@@ -31,7 +31,7 @@ import orjson
 
 from patron.domain.background import BackgroundLoop
 from patron.domain.clock import utcnow
-from patron.domain.errors import NotFound
+from patron.domain.errors import NotFound, RetryLater
 from patron.domain.jobs.model import (
     AsyncAction,
     InputChunk,
@@ -211,15 +211,25 @@ class AsyncActionService(Generic[U]):
                 if self.observer is not None:
                     self.observer.chunk_applied(action.type, len(chunk), failed)
             except ChunkTaken:
-                pass  # another process did it; carry on from where the job now is
-            except Exception:
+                # Expected with several processes: carry on from where the job now is.
+                log.debug(
+                    "async action %s: another process took the chunk at row %d", action.id, start
+                )
+            except Exception as error:
                 # Transient database faults were already retried by the store;
                 # a chunk that keeps failing fails its job instead of looping.
                 failures += 1
-                log.exception("async action %s: chunk at row %d failed", action.id, start)
                 if failures >= MAX_CHUNK_FAILURES:
+                    _log_chunk_failure(action.id, start, failures, error)
                     await self._finish(current, Status.FAILED, OperationStatus.FAILED)
                     return
+                log.warning(
+                    "async action %s: the chunk at row %d failed (%s: %s); trying again",
+                    action.id,
+                    start,
+                    type(error).__name__,
+                    error,
+                )
                 await asyncio.sleep(0.1 * 2**failures)
                 continue
             fresh = await self.store.read(lambda unit: unit.get_async_action(None, action.id))
@@ -283,3 +293,12 @@ def _decoded(chunk: InputChunk | None) -> tuple[int, Sequence[Any]] | None:
         return None
     rows = orjson.loads(chunk.rows_json)
     return chunk.first_row, rows if isinstance(rows, list) else []
+
+
+def _log_chunk_failure(action_id: str, start: int, failures: int, error: Exception) -> None:
+    """Once per failed job: with the traceback, unless the database was out of reach."""
+    message = "async action %s: the chunk at row %d failed %d times; the job has failed"
+    if isinstance(error, RetryLater):  # the store has reported the outage already
+        log.error(message + " (%s)", action_id, start, failures, error)
+    else:
+        log.error(message, action_id, start, failures, exc_info=error)
