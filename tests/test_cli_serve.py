@@ -22,7 +22,8 @@ from tests.patron_server import PATRON, free_port, patron_env
 pytestmark = pytest.mark.server
 
 KEY_LINE = re.compile(r"^(igrp|tracking_write_key|config_api_key|voucherify_app_\w+)=(\S+)$")
-LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):")
+# Patron's text log format: "<UTC time> <LEVEL> <logger>: <message>".
+LOG_LINE = re.compile(r"^\S+Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) +\S+: ")
 
 
 def listening_socket(*, reuse_address: bool) -> socket.socket:

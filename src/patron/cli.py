@@ -110,7 +110,8 @@ def _run(work: Callable[[Services], Awaitable[T]], *, creates: bool = False) -> 
         )
 
     async def main() -> T:
-        services = await open_services(settings)
+        # A command answers at once: only a starting server waits for its database.
+        services = await open_services(settings, wait=False)
         try:
             return await work(services)
         finally:

@@ -46,16 +46,18 @@ class Services:
         await self.store.close()
 
 
-async def open_services(settings: Settings, *, migrate: bool = True) -> Services:
+async def open_services(settings: Settings, *, migrate: bool = True, wait: bool = True) -> Services:
     """Connect to the database (migrating it first) and build the services.
 
-    A PostgreSQL server that is not reachable yet is waited for, up to
-    ``settings.database_startup_timeout`` seconds (see
-    :meth:`Database.wait_until_reachable`).
+    With ``wait`` (a server starting), a PostgreSQL server that is not
+    reachable yet is waited for, up to ``settings.database_startup_timeout``
+    seconds (see :meth:`Database.wait_until_reachable`); a one-shot command
+    fails at once instead.
     """
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        await database.wait_until_reachable(settings.database_startup_timeout)
+        if wait:
+            await database.wait_until_reachable(settings.database_startup_timeout)
         if migrate:
             await asyncio.to_thread(database.migrate)
     except BaseException:
