@@ -118,6 +118,63 @@ async def test_bad_query_parameters(api: httpx.AsyncClient, workspace: Workspace
     assert response.json()["total"] == 1
 
 
+async def test_numbers_in_queries_are_plain_digits_within_the_apis_limits(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """``page`` is 1 to 99 and ``limit`` 1 to 100, as Voucherify's; a number too large for
+    the database was a 500 (SQLite) or a false 503 (PostgreSQL) before it was bounded."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "q"}, headers=headers)
+    refused = [
+        *("page=9223372036854775807", "page=9223372036854775808", "page=100", "page=-1"),
+        *("page=1e3", "page= 2", "page=2%0A", "page=2%1D", "page=%D9%A2", "limit=1_0"),
+        *("limit=%EF%BC%91", "limit=+5", "limit=99999999999999999999999"),
+    ]
+    for query in refused:
+        response = await api.get(f"/v1/customers?{query}", headers=headers)
+        body = assert_error(response, 400, "invalid_query_params")
+        assert body["errors"][0]["field"] in ("page", "limit"), query
+    for path in ("/v1/customers/q/activity", "/v1/async-actions", "/v1/customers/q/redeemables"):
+        response = await api.get(f"{path}?limit=9223372036854775807", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    last = await api.get("/v1/customers?page=99&limit=100", headers=headers)
+    assert last.status_code == 200, last.text
+    assert last.json()["customers"] == []
+
+
+async def test_nul_in_a_url_names_nothing_on_either_database(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """PostgreSQL cannot hold NUL: an id holding one is a 404, a query parameter a 400,
+    both before any query (they were 503s and 500s on PostgreSQL, 404s on SQLite)."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "ada"}, headers=headers)
+    for method, path, kind in (
+        ("GET", "/v1/customers/%00", "customer"),
+        ("PUT", "/v1/customers/ada%00", "customer"),
+        ("DELETE", "/v1/customers/%00", "customer"),
+        ("POST", "/v1/customers/%00/permanent-deletion", "customer"),
+        ("GET", "/v1/customers/a%00b/activity", "customer"),
+        ("GET", "/v1/customers/%00/activities", "customer"),
+        ("GET", "/v1/customers/%00/redeemables", "customer"),
+        ("GET", "/v1/customers/%00/segments", "customer"),
+        ("GET", "/v1/segments/%00", "segment"),
+        ("DELETE", "/v1/segments/%00", "segment"),
+        ("GET", "/v1/async-actions/%00", "async_action"),
+    ):
+        response = await api.request(method, path, json={"name": "x"}, headers=headers)
+        body = assert_error(response, 404, "not_found")
+        assert body["resource_type"] == kind, (method, path)
+    for query in ("email=%00", "name=a%00", "segment_id=%00", "starting_after=%00", "%00=1"):
+        response = await api.get(f"/v1/customers?{query}", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    response = await api.get("/v1/customers/ada/activity?starting_after_id=%00", headers=headers)
+    assert_error(response, 400, "invalid_query_params")
+    # Credentials come first: a stranger learns nothing from a NUL.
+    assert_error(await api.get("/v1/customers/%00"), 401, "unauthorized")
+    assert await customer_count(api, workspace) == 1
+
+
 async def test_unknown_customers_and_jobs_are_404_with_the_resource(
     api: httpx.AsyncClient, workspace: WorkspaceKeys, app_services: tuple[object, Services]
 ) -> None:
@@ -182,6 +239,14 @@ async def test_bad_bulk_requests_are_400_and_store_no_job(
         ("/v1/customers/metadata/async", {"source_ids": ["a"]}),
     ):
         response = await api.post(path, json=payload, headers=headers)
+        assert_error(response, 400, "invalid_payload")
+    # A list body is read as strictly as an object: NUL was stored as a job (and failed
+    # on PostgreSQL) when only objects were checked for it.
+    for raw in (
+        b'[{"source_id": "a\\u0000"}]',
+        b'[{"source_id": "a", "metadata": {"\\u0000": 1}}]',
+    ):
+        response = await api.post("/v1/customers/bulk/async", content=raw, headers=headers)
         assert_error(response, 400, "invalid_payload")
     response = await api.post("/v1/customers/importCSV", content=b"a,b\n1,2\n", headers=headers)
     assert_error(response, 400, "invalid_payload")

@@ -17,6 +17,7 @@ from patron.domain.jobs.model import AsyncAction, RowResult, RowStatus
 from patron.domain.people.activity import ACTIONS, EFFECTS, Activity, ActivityQuery
 from patron.domain.people.profiles import Profile
 from patron.domain.segments.customers.model import CustomerSegment
+from patron.surfaces.http.numbers import whole_number
 
 # Voucherify's address parts, and the Segment address trait each may come from.
 ADDRESS_PARTS = {
@@ -197,11 +198,11 @@ class Query:
         value = self.text(name)
         if value is None:
             return default
-        try:
-            return int(value)
-        except ValueError:
+        number = whole_number(value)
+        if number is None:
             self.problems.append(Problem("must be a whole number", name))
             return default
+        return number
 
     def moment(self, name: str) -> datetime | None:
         value = self.text(name)
