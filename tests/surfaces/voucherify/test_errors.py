@@ -142,6 +142,65 @@ async def test_numbers_in_queries_are_plain_digits_within_the_apis_limits(
     assert last.json()["customers"] == []
 
 
+async def test_dates_in_queries_are_refused_when_utc_cannot_hold_them(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """Year 9999 at -23:59 is past the year 9999 in UTC: a 500 (OverflowError) once."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "q"}, headers=headers)
+    late, early = "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"
+    for path, name in (
+        ("/v1/customers", "created_at[before]"),
+        ("/v1/customers", "updated_at[after]"),
+        ("/v1/customers", "starting_after"),
+        ("/v1/async-actions", "end_date"),
+        ("/v1/customers/q/activity", "start_date"),
+        ("/v1/customers/q/activities", "starting_after"),
+    ):
+        for moment in (late, early):
+            response = await api.get(path, params={name: moment}, headers=headers)
+            body = assert_error(response, 400, "invalid_query_params")
+            assert body["errors"][0]["field"] == name
+    found = await api.get(
+        "/v1/customers", params={"created_at[before]": "9999-12-31"}, headers=headers
+    )
+    assert found.json()["total"] == 1
+
+
+async def test_numbers_and_nesting_a_store_cannot_hold_are_refused(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """A count beyond 64 bits reached SQLite's driver (a 500); metadata nested past what
+    stored JSON holds failed as it was stored (a 500, for a customer and a bulk job)."""
+    headers = workspace.app_headers
+    for count in (2**31, 2**64 - 1):
+        behaviour = {"events.Bought": {"conditions": {"$more_than": [count]}}}
+        response = await api.post(
+            "/v1/segments",
+            json={"name": "many", "type": "auto-update", "filter": behaviour},
+            headers=headers,
+        )
+        assert_error(response, 400, "invalid_payload")
+    deep: Any = "x"
+    for _ in range(600):
+        deep = [deep]
+    for path, payload in (
+        ("/v1/customers", {"source_id": "d", "metadata": {"a": deep}}),
+        ("/v1/customers/bulk/async", [{"source_id": "d", "metadata": {"a": deep}}]),
+        ("/v1/customers/metadata/async", {"source_ids": ["d"], "metadata": {"a": deep}}),
+    ):
+        response = await api.post(path, json=payload, headers=headers)
+        body = assert_error(response, 400, "invalid_payload")
+        assert "levels deep" in body["details"]
+    fine = {"a": {"b": {"c": [1, [2, {"d": 3}]]}}}
+    created = await api.post(
+        "/v1/customers", json={"source_id": "d", "metadata": fine}, headers=headers
+    )
+    assert created.json()["metadata"] == fine
+    assert (await api.get("/v1/segments", headers=headers)).json()["total"] == 0
+    assert (await api.get("/v1/async-actions", headers=headers)).json()["async_actions"] == []
+
+
 async def test_nul_in_a_url_names_nothing_on_either_database(
     api: httpx.AsyncClient, workspace: WorkspaceKeys
 ) -> None:
@@ -170,6 +229,14 @@ async def test_nul_in_a_url_names_nothing_on_either_database(
         assert_error(response, 400, "invalid_query_params")
     response = await api.get("/v1/customers/ada/activity?starting_after_id=%00", headers=headers)
     assert_error(response, 400, "invalid_query_params")
+    # In a body, anywhere: refused whole, as the body is read.
+    for method, path, body in (
+        ("PUT", "/v1/customers/ada", {"metadata": {"note": "a\u0000"}}),
+        ("POST", "/v1/customers", {"source_id": "b", "address": {"city": "\u0000"}}),
+        ("POST", "/v1/segments", {"name": "a\u0000", "type": "static", "customers": ["ada"]}),
+    ):
+        response = await api.request(method, path, json=body, headers=headers)
+        assert "NUL" in assert_error(response, 400, "invalid_payload")["details"]
     # Credentials come first: a stranger learns nothing from a NUL.
     assert_error(await api.get("/v1/customers/%00"), 401, "unauthorized")
     assert await customer_count(api, workspace) == 1

@@ -210,10 +210,11 @@ class Query:
             return None
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
+            # In UTC, as it is compared: 9999-12-31T23:59-01:00 is past the year 9999.
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
             self.problems.append(Problem("must be an ISO 8601 date or date-time", name))
             return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
     def choice(self, name: str, allowed: frozenset[str]) -> str | None:
         value = self.text(name)
