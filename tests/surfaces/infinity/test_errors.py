@@ -124,6 +124,23 @@ async def test_integers_are_plain_digits_that_fit_32_bits(
     assert created.json()["orgId"] == str(2**31 - 1)
 
 
+async def test_a_nul_character_anywhere_in_a_body_is_refused(
+    api: httpx.AsyncClient, inst: Installation
+) -> None:
+    """PostgreSQL's text and jsonb cannot hold NUL: refused (400) on both databases."""
+    criteria = [{"field": "event", "op": "equals", "value": "e"}]
+    for url, body in (
+        ("/segments", {"segmentName": "a\u0000", "criteria": criteria}),
+        ("/segments", {"segmentName": "s", "criteria": [{**criteria[0], "value": "\u0000"}]}),
+        ("/segments", {"segmentName": "s", "segmentRef": "\u0000", "criteria": criteria}),
+        ("/segmentGroups", {"segmentGroupName": "g\u0000"}),
+    ):
+        response = await api.post(inst.url(url), json=body, headers=inst.headers)
+        assert "NUL" in assert_error(response, 400, "invalid_request")["message"]
+    groups = await api.get(inst.url("/segmentGroups"), headers=inst.headers)
+    assert groups.json() == []
+
+
 async def test_an_unexpected_error_is_a_500_with_a_request_id(
     app_services: tuple[object, Services],
     inst: Installation,
