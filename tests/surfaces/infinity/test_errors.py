@@ -71,6 +71,76 @@ async def test_error_shape_for_400_401_404_and_405(
         assert response.headers["allow"]
 
 
+async def test_integers_are_plain_digits_that_fit_32_bits(
+    api: httpx.AsyncClient, inst: Installation
+) -> None:
+    """Every integer, in a path, a query or a body, is read one strict way. Control
+    characters passed a ``strip()`` and failed ``int()`` (a 500); numbers beyond 32 bits
+    failed in PostgreSQL's columns (a 500) or SQLite's driver (beyond 64 bits)."""
+    for path in (
+        "/segments/6%1D",
+        "/segmentGroups/1%1C",
+        "/segments/%00",
+        "/segments/%D9%A6",  # an Arabic-Indic 6, which int() takes
+        "/segments/%206",
+        "/segments/+6",
+        "/segments/6_0",
+        "/segments/2147483648",
+        "/segments/99999999999999999999999",
+    ):
+        response = await api.get(inst.url(path), headers=inst.headers)
+        error = assert_error(response, 400, "invalid_request")
+        assert error["errors"][0]["field"] in ("segment", "segmentGroupId"), path
+    response = await api.get(f"/config/v2/igrps/{inst.igrp}%1F/segments", headers=inst.headers)
+    assert assert_error(response, 400, "invalid_request")["errors"][0]["field"] == "igrp"
+    for query in ("limit=1%1F", "offset=2147483648", "offset=-1", "limit=%EF%BC%91"):
+        response = await api.get(inst.url(f"/segments?{query}"), headers=inst.headers)
+        assert_error(response, 400, "invalid_request")
+
+    base = {"segmentName": "s", "criteria": []}
+    for extra, field in (
+        ({"segmentOrder": "6\u001d"}, "segmentOrder"),
+        ({"orgId": 2**31}, "orgId"),
+        ({"orgId": 2**64 - 1}, "orgId"),
+        ({"orgId": -1}, "orgId"),
+        ({"segmentGroupId": 2**40}, "segmentGroupId"),
+        ({"segment": "\u0666"}, "segment"),
+    ):
+        response = await api.post(inst.url("/segments"), json=base | extra, headers=inst.headers)
+        error = assert_error(response, 400, "invalid_request")
+        assert [problem["field"] for problem in error["errors"]] == [field]
+    response = await api.put(
+        inst.url("/segments/order"), json={"sortedSegments": ["6\u001f"]}, headers=inst.headers
+    )
+    assert assert_error(response, 400, "invalid_request")["errors"][0]["field"] == (
+        "sortedSegments[0]"
+    )
+    listed = await api.get(inst.url("/segments"), headers=inst.headers)
+    assert [segment["segment"] for segment in listed.json()] == ["0", "1"]
+
+    largest = {"segmentOrder": "65535", "orgId": 2**31 - 1}
+    created = await api.post(inst.url("/segments"), json=base | largest, headers=inst.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["orgId"] == str(2**31 - 1)
+
+
+async def test_a_nul_character_anywhere_in_a_body_is_refused(
+    api: httpx.AsyncClient, inst: Installation
+) -> None:
+    """PostgreSQL's text and jsonb cannot hold NUL: refused (400) on both databases."""
+    criteria = [{"field": "event", "op": "equals", "value": "e"}]
+    for url, body in (
+        ("/segments", {"segmentName": "a\u0000", "criteria": criteria}),
+        ("/segments", {"segmentName": "s", "criteria": [{**criteria[0], "value": "\u0000"}]}),
+        ("/segments", {"segmentName": "s", "segmentRef": "\u0000", "criteria": criteria}),
+        ("/segmentGroups", {"segmentGroupName": "g\u0000"}),
+    ):
+        response = await api.post(inst.url(url), json=body, headers=inst.headers)
+        assert "NUL" in assert_error(response, 400, "invalid_request")["message"]
+    groups = await api.get(inst.url("/segmentGroups"), headers=inst.headers)
+    assert groups.json() == []
+
+
 async def test_an_unexpected_error_is_a_500_with_a_request_id(
     app_services: tuple[object, Services],
     inst: Installation,

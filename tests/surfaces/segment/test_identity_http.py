@@ -122,6 +122,18 @@ async def test_a_second_identify_updates_the_profile_and_null_erases_nothing(
     assert len(await client.events("u1")) == 2
 
 
+async def test_a_birthday_too_long_for_a_date_is_kept_as_an_attribute(client: Client) -> None:
+    """The birthdate field holds 40 characters (PostgreSQL refused a longer one: a 500);
+    a longer ``birthday`` trait is still the client's data, kept as an attribute."""
+    long = "sometime in the spring of the year 1815, or so they say"
+    await client.identify(userId="u1", traits={"birthday": long, "plan": "pro"})
+    profile = (await client.customer("u1")).profile
+    assert profile.birthdate is None
+    assert profile.attributes == {"birthday": long, "plan": "pro"}
+    await client.identify(userId="u1", traits={"birthday": "2024-06-01T12:00:00.000+02:00"})
+    assert (await client.customer("u1")).profile.birthdate == "2024-06-01T12:00:00.000+02:00"
+
+
 async def test_identify_traits_are_read_from_context_traits_too(client: Client) -> None:
     # RudderStack sends identify traits only in context.traits.
     await client.identify(userId="rudder", context={"traits": {"email": "r@example.com", "a": 1}})

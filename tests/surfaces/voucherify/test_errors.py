@@ -118,6 +118,130 @@ async def test_bad_query_parameters(api: httpx.AsyncClient, workspace: Workspace
     assert response.json()["total"] == 1
 
 
+async def test_numbers_in_queries_are_plain_digits_within_the_apis_limits(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """``page`` is 1 to 99 and ``limit`` 1 to 100, as Voucherify's; a number too large for
+    the database was a 500 (SQLite) or a false 503 (PostgreSQL) before it was bounded."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "q"}, headers=headers)
+    refused = [
+        *("page=9223372036854775807", "page=9223372036854775808", "page=100", "page=-1"),
+        *("page=1e3", "page= 2", "page=2%0A", "page=2%1D", "page=%D9%A2", "limit=1_0"),
+        *("limit=%EF%BC%91", "limit=+5", "limit=99999999999999999999999"),
+    ]
+    for query in refused:
+        response = await api.get(f"/v1/customers?{query}", headers=headers)
+        body = assert_error(response, 400, "invalid_query_params")
+        assert body["errors"][0]["field"] in ("page", "limit"), query
+    for path in ("/v1/customers/q/activity", "/v1/async-actions", "/v1/customers/q/redeemables"):
+        response = await api.get(f"{path}?limit=9223372036854775807", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    last = await api.get("/v1/customers?page=99&limit=100", headers=headers)
+    assert last.status_code == 200, last.text
+    assert last.json()["customers"] == []
+
+
+async def test_dates_in_queries_are_refused_when_utc_cannot_hold_them(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """Year 9999 at -23:59 is past the year 9999 in UTC: a 500 (OverflowError) once."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "q"}, headers=headers)
+    late, early = "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"
+    for path, name in (
+        ("/v1/customers", "created_at[before]"),
+        ("/v1/customers", "updated_at[after]"),
+        ("/v1/customers", "starting_after"),
+        ("/v1/async-actions", "end_date"),
+        ("/v1/customers/q/activity", "start_date"),
+        ("/v1/customers/q/activities", "starting_after"),
+    ):
+        for moment in (late, early):
+            response = await api.get(path, params={name: moment}, headers=headers)
+            body = assert_error(response, 400, "invalid_query_params")
+            assert body["errors"][0]["field"] == name
+    found = await api.get(
+        "/v1/customers", params={"created_at[before]": "9999-12-31"}, headers=headers
+    )
+    assert found.json()["total"] == 1
+
+
+async def test_numbers_and_nesting_a_store_cannot_hold_are_refused(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """A count beyond 64 bits reached SQLite's driver (a 500); metadata nested past what
+    stored JSON holds failed as it was stored (a 500, for a customer and a bulk job)."""
+    headers = workspace.app_headers
+    for count in (2**31, 2**64 - 1):
+        behaviour = {"events.Bought": {"conditions": {"$more_than": [count]}}}
+        response = await api.post(
+            "/v1/segments",
+            json={"name": "many", "type": "auto-update", "filter": behaviour},
+            headers=headers,
+        )
+        assert_error(response, 400, "invalid_payload")
+    deep: Any = "x"
+    for _ in range(600):
+        deep = [deep]
+    for path, payload in (
+        ("/v1/customers", {"source_id": "d", "metadata": {"a": deep}}),
+        ("/v1/customers/bulk/async", [{"source_id": "d", "metadata": {"a": deep}}]),
+        ("/v1/customers/metadata/async", {"source_ids": ["d"], "metadata": {"a": deep}}),
+    ):
+        response = await api.post(path, json=payload, headers=headers)
+        body = assert_error(response, 400, "invalid_payload")
+        assert "levels deep" in body["details"]
+    fine = {"a": {"b": {"c": [1, [2, {"d": 3}]]}}}
+    created = await api.post(
+        "/v1/customers", json={"source_id": "d", "metadata": fine}, headers=headers
+    )
+    assert created.json()["metadata"] == fine
+    assert (await api.get("/v1/segments", headers=headers)).json()["total"] == 0
+    assert (await api.get("/v1/async-actions", headers=headers)).json()["async_actions"] == []
+
+
+async def test_nul_in_a_url_names_nothing_on_either_database(
+    api: httpx.AsyncClient, workspace: WorkspaceKeys
+) -> None:
+    """PostgreSQL cannot hold NUL: an id holding one is a 404, a query parameter a 400,
+    both before any query (they were 503s and 500s on PostgreSQL, 404s on SQLite)."""
+    headers = workspace.app_headers
+    await api.post("/v1/customers", json={"source_id": "ada"}, headers=headers)
+    for method, path, kind in (
+        ("GET", "/v1/customers/%00", "customer"),
+        ("PUT", "/v1/customers/ada%00", "customer"),
+        ("DELETE", "/v1/customers/%00", "customer"),
+        ("POST", "/v1/customers/%00/permanent-deletion", "customer"),
+        ("GET", "/v1/customers/a%00b/activity", "customer"),
+        ("GET", "/v1/customers/%00/activities", "customer"),
+        ("GET", "/v1/customers/%00/redeemables", "customer"),
+        ("GET", "/v1/customers/%00/segments", "customer"),
+        ("GET", "/v1/segments/%00", "segment"),
+        ("DELETE", "/v1/segments/%00", "segment"),
+        ("GET", "/v1/async-actions/%00", "async_action"),
+    ):
+        response = await api.request(method, path, json={"name": "x"}, headers=headers)
+        body = assert_error(response, 404, "not_found")
+        assert body["resource_type"] == kind, (method, path)
+    for query in ("email=%00", "name=a%00", "segment_id=%00", "starting_after=%00", "%00=1"):
+        response = await api.get(f"/v1/customers?{query}", headers=headers)
+        assert_error(response, 400, "invalid_query_params")
+    response = await api.get("/v1/customers/ada/activity?starting_after_id=%00", headers=headers)
+    assert_error(response, 400, "invalid_query_params")
+    # In a body, anywhere: refused whole, as the body is read.
+    for method, path, body in (
+        ("PUT", "/v1/customers/ada", {"metadata": {"note": "a\u0000"}}),
+        ("POST", "/v1/customers", {"source_id": "b", "address": {"city": "\u0000"}}),
+        ("POST", "/v1/segments", {"name": "a\u0000", "type": "static", "customers": ["ada"]}),
+    ):
+        response = await api.request(method, path, json=body, headers=headers)
+        assert "NUL" in assert_error(response, 400, "invalid_payload")["details"]
+    # Credentials come first: a stranger learns nothing from a NUL.
+    assert_error(await api.get("/v1/customers/%00"), 401, "unauthorized")
+    assert await customer_count(api, workspace) == 1
+
+
 async def test_unknown_customers_and_jobs_are_404_with_the_resource(
     api: httpx.AsyncClient, workspace: WorkspaceKeys, app_services: tuple[object, Services]
 ) -> None:
@@ -182,6 +306,14 @@ async def test_bad_bulk_requests_are_400_and_store_no_job(
         ("/v1/customers/metadata/async", {"source_ids": ["a"]}),
     ):
         response = await api.post(path, json=payload, headers=headers)
+        assert_error(response, 400, "invalid_payload")
+    # A list body is read as strictly as an object: NUL was stored as a job (and failed
+    # on PostgreSQL) when only objects were checked for it.
+    for raw in (
+        b'[{"source_id": "a\\u0000"}]',
+        b'[{"source_id": "a", "metadata": {"\\u0000": 1}}]',
+    ):
+        response = await api.post("/v1/customers/bulk/async", content=raw, headers=headers)
         assert_error(response, 400, "invalid_payload")
     response = await api.post("/v1/customers/importCSV", content=b"a,b\n1,2\n", headers=headers)
     assert_error(response, 400, "invalid_payload")

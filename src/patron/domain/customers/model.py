@@ -11,6 +11,8 @@ from patron.domain.people.activity import Activity
 from patron.domain.people.profiles import IdentityKey, Profile
 
 MAX_PAGE_SIZE = 100
+# The last page a listing goes to (Voucherify's limit): deeper, page with a cursor.
+MAX_PAGE = 99
 
 
 @dataclass(frozen=True, slots=True)

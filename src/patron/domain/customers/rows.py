@@ -35,6 +35,9 @@ BULK_UPDATE = "CUSTOMERS_BULK_UPDATE"
 METADATA_UPDATE = "CUSTOMERS_METADATA_UPDATE"
 
 MAX_TEXT = 1000
+# How deep metadata may nest (the metadata object is level 1). Stored JSON cannot
+# nest beyond 254 levels; metadata a client means to send is far flatter than this.
+MAX_METADATA_DEPTH = 32
 TEXT_FIELDS = ("name", "email", "phone", "description")
 ADDRESS_FIELDS = ("line_1", "line_2", "postal_code", "city", "state", "country")
 
@@ -69,9 +72,29 @@ def row_problem(row: Mapping[str, Any]) -> tuple[str, str] | None:
         )
     ):
         return "address", f"must be an object of strings: {', '.join(ADDRESS_FIELDS)}"
-    if not isinstance(row["metadata"], dict):
+    return metadata_problem(row["metadata"])
+
+
+def metadata_problem(metadata: Any) -> tuple[str, str] | None:
+    """What is wrong with a row's metadata, if anything: ("metadata", what)."""
+    if not isinstance(metadata, dict):
         return "metadata", "must be an object"
+    if _deeper_than(metadata, MAX_METADATA_DEPTH):
+        return "metadata", f"must nest at most {MAX_METADATA_DEPTH} levels deep"
     return None
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether objects and lists nest in ``value`` more than ``levels`` deep."""
+    level = [value]
+    for _ in range(levels):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return any(isinstance(item, dict | list) for item in level)
 
 
 def _is_date(value: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from patron.domain.clock import utcnow
 from patron.domain.customers.model import (
+    MAX_PAGE,
     MAX_PAGE_SIZE,
     ActivityPage,
     CustomerPage,
@@ -38,8 +39,8 @@ def validate_page(limit: int, page: int = 1) -> None:
     problems = []
     if not 1 <= limit <= MAX_PAGE_SIZE:
         problems.append(Problem(f"must be between 1 and {MAX_PAGE_SIZE}", "limit"))
-    if page < 1:
-        problems.append(Problem("must be 1 or more", "page"))
+    if not 1 <= page <= MAX_PAGE:
+        problems.append(Problem(f"must be between 1 and {MAX_PAGE}", "page"))
     if problems:
         raise Invalid.of(problems)
 

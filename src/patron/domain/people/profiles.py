@@ -31,6 +31,10 @@ STANDARD_TRAITS: dict[str, str] = {
 }
 PROFILE_TO_TRAIT = {value: key for key, value in STANDARD_TRAITS.items()}
 STANDARD_FIELDS = tuple(STANDARD_TRAITS.values())
+# The longest birthdate the standard field keeps, as the store's column does (an
+# ISO 8601 date-time with an offset is 32 characters); a longer ``birthday`` trait
+# is kept as an attribute.
+MAX_BIRTHDATE = 40
 
 
 @dataclass(slots=True)
@@ -66,12 +70,15 @@ class Profile:
 
         ``null`` means absent (it never erases), as everywhere on the tracking API.
         ``name`` is composed from ``firstName``/``lastName`` when not sent itself.
+        A ``birthday`` too long to be a date stays a free-form attribute.
         """
         changed = False
         for trait, value in traits.items():
             if value is None:
                 continue
             target = STANDARD_TRAITS.get(trait)
+            if target == "birthdate" and len(_coerce_standard(target, value)) > MAX_BIRTHDATE:
+                target = None  # no birthdate, but the client's data all the same
             if target is None:
                 if self.attributes.get(trait, _MISSING) != value:
                     self.attributes[trait] = value

@@ -130,8 +130,8 @@ def contains_nul(json_text: bytes) -> bool:
     return b"\\u0000" in json_text and _ESCAPED_NUL.search(json_text) is not None
 
 
-def parse_json_object(body: bytes, *, refuse_nul: bool = True) -> dict[str, Any]:
-    """The body as a JSON object, or Invalid.
+def parse_json(body: bytes, *, refuse_nul: bool = True) -> Any:
+    """The body as any JSON document, or Invalid.
 
     Refused as well: invalid UTF-8 or lone surrogates, nesting beyond 1,024
     levels (the parser's limit), and the NUL character, which PostgreSQL
@@ -142,9 +142,14 @@ def parse_json_object(body: bytes, *, refuse_nul: bool = True) -> dict[str, Any]
     if refuse_nul and contains_nul(body):
         raise Invalid("request body contains a NUL character (\\u0000), which Patron refuses")
     try:
-        document = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise Invalid(f"request body is not valid JSON: {error}") from None
+
+
+def parse_json_object(body: bytes, *, refuse_nul: bool = True) -> dict[str, Any]:
+    """The body as a JSON object, or Invalid (see :func:`parse_json`)."""
+    document = parse_json(body, refuse_nul=refuse_nul)
     if not isinstance(document, dict):
         raise Invalid("request body must be a JSON object")
     return document

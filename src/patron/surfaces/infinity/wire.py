@@ -8,8 +8,12 @@ from typing import Any
 from patron.domain.errors import Invalid, Problem
 from patron.domain.segments.events.model import Segment, SegmentGroup
 from patron.domain.segments.events.service import SegmentChanges
+from patron.surfaces.http.numbers import whole_number
 
 MAX_PAGE = 1000
+# The API's integers (ids, orders, org ids, limit, offset) are 32-bit, and so are
+# the columns that keep them; none is negative.
+MAX_INTEGER = 2**31 - 1
 SEGMENT_FIELDS = (
     "segment",
     "segmentRef",
@@ -46,15 +50,22 @@ def group_json(group: SegmentGroup, igrp: int) -> dict[str, Any]:
 
 
 def integer(value: Any, field: str, problems: list[Problem]) -> int | None:
-    """An integer sent as a JSON number or as decimal text (as the API answers)."""
+    """An integer sent as a JSON number or as decimal text (as the API answers).
+
+    Every integer the API takes, in a path, a query or a body, is read here:
+    digits only, 0 to :data:`MAX_INTEGER`; anything else is a problem.
+    """
     if value is None:
         return None
+    number = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdecimal() and len(value) < 10:
-        return int(value)
-    problems.append(Problem("must be an integer", field))
-    return None
+        number = value
+    elif isinstance(value, str):
+        number = whole_number(value)
+    if number is None or not 0 <= number <= MAX_INTEGER:
+        problems.append(Problem(f"must be a whole number, 0 to {MAX_INTEGER}", field))
+        return None
+    return number
 
 
 def text(value: Any, field: str, problems: list[Problem]) -> str | None:
@@ -68,7 +79,7 @@ def path_id(value: str, field: str) -> int:
     problems: list[Problem] = []
     number = integer(value, field, problems)
     if number is None:
-        raise Invalid.of(problems or [Problem("must be an integer", field)])
+        raise Invalid.of(problems)
     return number
 
 

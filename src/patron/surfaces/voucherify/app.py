@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import IO, Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from python_multipart.exceptions import MultipartParseError
@@ -26,7 +25,8 @@ from patron.domain.errors import Invalid, Problem, TooLarge
 from patron.domain.jobs.model import AsyncAction, RowResult
 from patron.domain.jobs.runner import AsyncActionService
 from patron.services import Services
-from patron.surfaces.http.body import parse_json_object, read_body, stream_body
+from patron.surfaces.http.body import parse_json, parse_json_object, read_body, stream_body
+from patron.surfaces.http.url import refuse_unstorable_text
 from patron.surfaces.voucherify import customer_rows as voucherify_rows
 from patron.surfaces.voucherify import wire
 from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
@@ -42,21 +42,23 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 
 
 async def _open(request: Request) -> tuple[Services, str]:
-    """The services and the caller's workspace id, or Unauthorized."""
+    """The services and the caller's workspace id, or Unauthorized.
+
+    Every handler starts here, so a URL no record can match (an id holding
+    NUL) is refused here too, once the caller is known.
+    """
     services: Services = request.app.state.services
     workspace_id = await services.workspaces.authenticate_app(
         app_id=request.headers.get("x-app-id"), token=request.headers.get("x-app-token")
     )
+    refuse_unstorable_text(request)
     return services, workspace_id
 
 
 async def _json(request: Request, limit: int) -> Any:
     body = await read_body(request, limit=limit)
     if body.lstrip().startswith(b"["):  # the bulk update takes a list
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise Invalid(f"request body is not valid JSON: {error}") from None
+        return parse_json(body)
     return parse_json_object(body)
 
 
@@ -286,14 +288,16 @@ async def list_async_actions(request: Request) -> Response:
     )
 
 
-@router.get("/async-actions/{action_id}")
-async def get_async_action(request: Request, action_id: str) -> Response:
+@router.get("/async-actions/{async_action_id}")
+async def get_async_action(request: Request, async_action_id: str) -> Response:
     """The job and its per-row report. A report of more than a page of rows is
     sent as it is read, a page at a time: a job's size does not cost memory."""
     services, workspace_id = await _open(request)
     jobs = services.async_actions
-    action = await jobs.get(workspace_id=workspace_id, action_id=action_id)
-    page = await jobs.results(workspace_id=workspace_id, action_id=action_id, limit=REPORT_PAGE)
+    action = await jobs.get(workspace_id=workspace_id, action_id=async_action_id)
+    page = await jobs.results(
+        workspace_id=workspace_id, action_id=async_action_id, limit=REPORT_PAGE
+    )
     if len(page) < REPORT_PAGE:
         return JSONResponse(
             {**wire.async_action_json(action), "result": wire.async_action_result(action, page)}

@@ -12,7 +12,14 @@ import io
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from patron.domain.customers.rows import ADDRESS_FIELDS, MAX_TEXT, TEXT_FIELDS, checked, row_problem
+from patron.domain.customers.rows import (
+    ADDRESS_FIELDS,
+    MAX_TEXT,
+    TEXT_FIELDS,
+    checked,
+    metadata_problem,
+    row_problem,
+)
 from patron.domain.errors import Invalid, Problem
 
 # The seed's standard CSV columns (case-insensitive); every other column is metadata.
@@ -169,6 +176,8 @@ def rows_from_metadata_update(body: Any) -> list[dict[str, Any]]:
         problems.append(Problem(f"must hold strings of 1 to {MAX_TEXT} characters", "source_ids"))
     if not isinstance(metadata, dict) or not metadata:
         problems.append(Problem("must be a non-empty object", "metadata"))
+    elif (problem := metadata_problem(metadata)) is not None:
+        problems.append(Problem(problem[1], problem[0]))
     if problems:
         raise Invalid.of(problems)
     assert isinstance(source_ids, list)

@@ -17,6 +17,7 @@ from patron.domain.jobs.model import AsyncAction, RowResult, RowStatus
 from patron.domain.people.activity import ACTIONS, EFFECTS, Activity, ActivityQuery
 from patron.domain.people.profiles import Profile
 from patron.domain.segments.customers.model import CustomerSegment
+from patron.surfaces.http.numbers import whole_number
 
 # Voucherify's address parts, and the Segment address trait each may come from.
 ADDRESS_PARTS = {
@@ -203,11 +204,11 @@ class Query:
         value = self.text(name)
         if value is None:
             return default
-        try:
-            return int(value)
-        except ValueError:
+        number = whole_number(value)
+        if number is None:
             self.problems.append(Problem("must be a whole number", name))
             return default
+        return number
 
     def moment(self, name: str) -> datetime | None:
         value = self.text(name)
@@ -215,10 +216,11 @@ class Query:
             return None
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
+            # In UTC, as it is compared: 9999-12-31T23:59-01:00 is past the year 9999.
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
             self.problems.append(Problem("must be an ISO 8601 date or date-time", name))
             return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
     def choice(self, name: str, allowed: frozenset[str]) -> str | None:
         value = self.text(name)

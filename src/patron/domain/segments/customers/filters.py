@@ -46,6 +46,8 @@ _JUNCTIONS: dict[str, type[AllOf] | type[AnyOf]] = {"and": AllOf, "or": AnyOf}
 
 
 MAX_DAYS = 3650
+# A count of events a filter compares with: any more is no count a store can hold.
+MAX_COUNT = 2**31 - 1
 _COUNT_OPERATORS = {
     "$is": Op.EQUALS,
     "$more_than": Op.GT,
@@ -275,8 +277,8 @@ def _count_condition(
     if len(conditions) != 1 or operator not in _COUNT_OPERATORS:
         problems.append(Problem(f"needs one of {', '.join(_COUNT_OPERATORS)}", where))
         return None
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        problems.append(Problem("needs a whole number of times, 0 or more", where))
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_COUNT:
+        problems.append(Problem(f"needs a whole number of times, 0 to {MAX_COUNT:,}", where))
         return None
     return _COUNT_OPERATORS[operator], count
 
