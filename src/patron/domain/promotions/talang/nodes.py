@@ -10,6 +10,7 @@ parsing, no lookups by name. The tree keeps what the JSON said
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,8 +54,8 @@ class Scope:
 Run = Callable[[Scope], Any]
 
 
-class Node:
-    """A compiled expression."""
+class Node(ABC):
+    """A compiled expression (each kind of node says how it reads as JSON and as Talang)."""
 
     __slots__ = ("_text", "run", "shape")
 
@@ -63,8 +64,8 @@ class Node:
         self.shape = shape
         self._text: str | None = None
 
-    def to_json(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> Any: ...
 
     def json_parts(self) -> list[Any]:
         """The JSON elements this argument takes in its call (a lambda may take two)."""
@@ -76,8 +77,8 @@ class Node:
             self._text = self._describe()
         return self._text
 
-    def _describe(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _describe(self) -> str: ...
 
     def children(self) -> tuple[Node, ...]:
         return ()
