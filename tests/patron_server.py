@@ -81,10 +81,11 @@ def running_servers(database_url: str, count: int) -> Iterator[list[Server]]:
         yield servers
     finally:
         for server in servers:
-            _stop(server.process)
+            stop(server.process)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 30 s (nothing if it already has)."""
     if process.poll() is None:
         process.terminate()
         try:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.patron_server import PATRON, free_port, patron_env
+from tests.patron_server import PATRON, free_port, patron_env, stop
 
 pytestmark = pytest.mark.server
 
@@ -90,15 +90,6 @@ def read_until(leader: int, marker: str, timeout: float = 60) -> str:
                 break
             shown += chunk
     return shown.decode(errors="replace").replace("\r\n", "\n")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def keys_in(text: str) -> dict[str, str]:
