@@ -24,7 +24,7 @@ from patron.app import create_app
 from patron.domain.tenancy.service import KeyKind
 from patron.services import Services, open_services
 from patron.settings import Settings
-from patron.store.schema import metadata
+from patron.store.declared import metadata
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PATRON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

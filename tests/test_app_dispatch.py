@@ -2,7 +2,8 @@
 
 The surface a request reaches answers its errors, so the error format of an
 unknown path tells which surface owns it: Voucherify's ``key``, Infinity's
-``error`` object, Segment's ``success: false``, or Patron's plain JSON.
+``error`` object, Segment's ``success: false``, Talon.One's ``StatusCode``,
+or Patron's plain JSON.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from patron.app import PatronApp
 from patron.services import Services
@@ -29,6 +29,8 @@ def owner(response: httpx.Response) -> str:
         return "infinity"
     if body.get("success") is False:
         return "segment"
+    if "StatusCode" in body:
+        return "talon"
     assert set(body) == {"code", "message", "request_id"}, body
     return "plain"
 
@@ -41,11 +43,13 @@ def owner(response: httpx.Response) -> str:
         ("GET", "/config/v2/igrps/1/nope", {}, "infinity"),
         ("GET", "/config", {"X-App-Id": "a", "X-App-Token": "t"}, "infinity"),
         ("GET", "/v1/nope", {}, "voucherify"),
-        ("GET", "/v1", {"Authorization": "Bearer k"}, "voucherify"),
+        ("GET", "/v1", {"Authorization": "Bearer k"}, "talon"),
         ("GET", "/v1/customer_profiles/x", {"Authorization": "Basic eDo="}, "voucherify"),
-        ("GET", "/v1/customer_profiles/x", {"Authorization": "ApiKey-v1 key"}, "plain"),
-        ("PUT", "/v1/customers/x", {"authorization": "apikey-v1 key"}, "plain"),
-        ("GET", "/v2/customer_profiles/x", {}, "plain"),
+        ("GET", "/v1/customer_profiles/x", {"Authorization": "ApiKey-v1 key"}, "talon"),
+        ("PUT", "/v1/customers/x", {"authorization": "apikey-v1 key"}, "talon"),
+        ("GET", "/v1/campaigns", {"Authorization": "ManagementKey-v1 key"}, "talon"),
+        ("GET", "/v1/sessions", {}, "talon"),
+        ("GET", "/v2/customer_profiles/x", {}, "talon"),
         ("GET", "/v1x/customers", {}, "plain"),
         ("GET", "/configuration", {}, "plain"),
         ("GET", "/nope", {}, "plain"),
@@ -61,27 +65,25 @@ async def test_the_owner_of_a_path_answers_its_errors(
     assert owner(response) == surface
 
 
-async def test_the_talon_one_hook_takes_api_key_v1_requests_under_v1(
-    app_services: tuple[object, Services],
+@pytest.mark.parametrize(
+    ("headers", "surface"),
+    [
+        ({"Authorization": "ApiKey-v1 some-key"}, "talon_integration"),
+        ({"Authorization": "ManagementKey-v1 some-key"}, "talon_management"),
+        ({"Authorization": "bearer some-token"}, "talon_management"),
+        ({}, "voucherify"),
+    ],
+)
+async def test_talon_one_requests_are_told_apart_by_their_scheme(
+    app_services: tuple[object, Services], headers: dict[str, str], surface: str
 ) -> None:
     app = app_services[0]
     assert isinstance(app, PatronApp)
-    seen: list[str] = []
-
-    async def talon_one(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(scope["path"])
-        await JSONResponse({"talon": True})(scope, receive, send)
-
-    app.talon_one = talon_one
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://patron") as client:
-        talon = {"Authorization": "ApiKey-v1 some-key"}
-        assert (await client.get("/v1/customer_profiles/x", headers=talon)).json() == {
-            "talon": True
-        }
-        assert owner(await client.get("/v1/customer_profiles/x")) == "voucherify"
-        assert owner(await client.get("/v1/track", headers=talon)) == "segment"
-    assert seen == ["/v1/customer_profiles/x"]
+    scope: Scope = {"type": "http", "path": "/v1/customer_profiles/x", "headers": []}
+    scope["headers"] = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    assert app.surface_for(scope) is getattr(app, surface)
+    track: Scope = {**scope, "path": "/v1/track"}
+    assert app.surface_for(track) is app.segment
 
 
 async def test_the_docs_list_every_surfaces_routes(api: httpx.AsyncClient) -> None:

@@ -13,9 +13,11 @@ matches wins:
    clients authenticate with Basic auth, or a ``writeKey`` in the body.
 2. ``/config`` and below: the Infinity Config API (``Authorization: Bearer``
    on ``/config/v2/igrps/{igrp}/…``).
-3. ``/v1`` and below with ``Authorization: ApiKey-v1 …``: Talon.One's
-   Integration API. That surface is still to come: ``PatronApp.talon_one`` is
-   its hook, and until it is set such requests reach the root app (a 404).
+3. ``/v1`` and ``/v2`` and below with ``Authorization: ApiKey-v1 …``:
+   Talon.One's Integration API; with ``ManagementKey-v1 …`` or ``Bearer …``
+   (and ``/v1/sessions``, where its clients log in): Talon.One's Management
+   API. Other requests under ``/v2`` reach the Integration API too (which
+   asks for a key in Talon's format).
 4. Other requests under ``/v1``: the Voucherify API (``X-App-Id`` and
    ``X-App-Token`` headers).
 5. Everything else (``/health``, ``/ready``, ``/metrics``, paths no surface
@@ -56,23 +58,35 @@ from patron.surfaces.infinity import app as infinity
 from patron.surfaces.infinity.errors import ERRORS as INFINITY_ERRORS
 from patron.surfaces.segment import openapi as tracking_openapi
 from patron.surfaces.segment.app import TrackingApp, endpoint_name
+from patron.surfaces.talon_one import app as talon_one
+from patron.surfaces.talon_one.errors import ERRORS as TALON_ERRORS
 from patron.surfaces.voucherify import app as voucherify
 from patron.surfaces.voucherify.errors import ERRORS as VOUCHERIFY_ERRORS
 
-# Talon.One's clients authenticate with ``Authorization: ApiKey-v1 <key>``.
-TALON_ONE_SCHEME = b"apikey-v1"
+# Talon.One's clients authenticate with ``Authorization: ApiKey-v1 <key>``
+# (Integration API) or ``ManagementKey-v1 <key>`` / ``Bearer <token>`` (Management API).
+TALON_INTEGRATION_SCHEME = b"apikey-v1"
+TALON_MANAGEMENT_SCHEMES = (b"managementkey-v1", b"bearer")
+TALON_LOGIN_PATH = "/v1/sessions"
 
 
 class PatronApp:
     """The whole of Patron as one ASGI app: a dispatcher in front of one app per surface."""
 
-    def __init__(self, api: FastAPI, voucherify: ASGIApp, infinity: ASGIApp) -> None:
+    def __init__(
+        self,
+        api: FastAPI,
+        voucherify: ASGIApp,
+        infinity: ASGIApp,
+        talon_integration: ASGIApp,
+        talon_management: ASGIApp,
+    ) -> None:
         self.api = api  # the root app: the lifespan, /health, paths no surface owns
         self.segment = TrackingApp(lambda: self.services)
         self.voucherify = voucherify
         self.infinity = infinity
-        # The hook for the Talon.One surface: the app for ApiKey-v1 requests under /v1.
-        self.talon_one: ASGIApp | None = None
+        self.talon_integration = talon_integration
+        self.talon_management = talon_management
         self.requests = ObservedRequests(metrics(), route=_route)
 
     @property
@@ -88,10 +102,13 @@ class PatronApp:
             return self.segment
         if _under(path, "/config"):
             return self.infinity
-        if _under(path, "/v1"):
-            if _authorization_scheme(scope) == TALON_ONE_SCHEME:
-                return self.talon_one or self.api
-            return self.voucherify
+        if _under(path, "/v1") or _under(path, "/v2"):
+            scheme = _authorization_scheme(scope)
+            if scheme == TALON_INTEGRATION_SCHEME:
+                return self.talon_integration
+            if scheme in TALON_MANAGEMENT_SCHEMES or path == TALON_LOGIN_PATH:
+                return self.talon_management
+            return self.voucherify if _under(path, "/v1") else self.talon_integration
         return self.api
 
     def surface_name(self, app: ASGIApp) -> tuple[str, str]:
@@ -102,7 +119,11 @@ class PatronApp:
             return "voucherify", VOUCHERIFY_ERRORS.request_id_prefix
         if app is self.infinity:
             return "infinity", ""
-        return ("patron", "") if app is self.api else ("talon_one", "")
+        if app is self.talon_integration:
+            return "talon_one_integration", TALON_ERRORS.request_id_prefix
+        if app is self.talon_management:
+            return "talon_one_management", TALON_ERRORS.request_id_prefix
+        return "patron", ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,6 +182,8 @@ def create_app(settings: Settings | None = None) -> PatronApp:
     surfaces = (
         _surface(voucherify.router, VOUCHERIFY_ERRORS, api.state),
         _surface(infinity.router, INFINITY_ERRORS, api.state),
+        talon_one.integration_app(api.state),
+        talon_one.management_app(api.state),
     )
 
     def openapi() -> dict[str, Any]:

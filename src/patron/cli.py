@@ -7,33 +7,37 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from patron import __version__
+from patron.commands.applications import applications_app
+from patron.commands.support import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    database_errors,
+    errors,
+    fail,
+    jsonable,
+    load_settings,
+    print_json,
+    run_with_services,
+)
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.model import CustomerView
-from patron.domain.errors import PatronError
 from patron.domain.jobs.model import AsyncAction, RowStatus
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.tenancy.service import DEFAULT_WORKSPACE, IssuedKeys, KeyKind
 from patron.observability.logs import uvicorn_log_config
 from patron.observability.metrics import share_between_workers
-from patron.services import Services, open_services, wait_for_database
-from patron.settings import Settings, get_settings
+from patron.services import Services, wait_for_database
 from patron.store.database import Database
 from patron.surfaces.voucherify.customer_rows import csv_rows
 
@@ -46,14 +50,7 @@ events_app = typer.Typer(no_args_is_help=True, help="Inspect events.")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(customers_app, name="customers")
 app.add_typer(events_app, name="events")
-
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)  # soft wrap: an error stays on one line
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-WorkspaceOption = Annotated[
-    str, typer.Option("--workspace", "-w", help="Name of the workspace to act in.")
-]
+app.add_typer(applications_app, name="applications")
 
 
 def _version(value: bool) -> None:
@@ -72,79 +69,6 @@ def _options(
     """Patron, a self-hosted customer data platform."""
 
 
-def _print_error(message: str) -> None:
-    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error; the caller raises the returned exit."""
-    _print_error(message)
-    return typer.Exit(code)
-
-
-def _settings() -> Settings:
-    """The settings, or a one-line error per bad ``PATRON_*`` variable (exit 2)."""
-    try:
-        return get_settings()
-    except ValidationError as invalid:
-        for error in invalid.errors():
-            variable = "PATRON_" + "_".join(str(part) for part in error["loc"]).upper()
-            _print_error(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
-        raise typer.Exit(2) from None
-
-
-def _run(work: Callable[[Services], Awaitable[T]], *, creates: bool = False) -> T:
-    """Open the services, run one piece of work, close; domain errors exit with 1.
-
-    Only a command that ``creates`` something may create a new SQLite
-    database; the others refuse to run on one that does not exist.
-    """
-    settings = _settings()
-    database = settings.sqlite_file
-    if not creates and database is not None and not database.exists():
-        raise _fail(
-            f"no database at {database.absolute()}: run this command in the folder where "
-            "Patron runs, or point PATRON_DATABASE_URL at its database "
-            "(sqlite:////absolute/path/patron.db)",
-            1,
-        )
-
-    async def main() -> T:
-        # A command answers at once: only a starting server waits for its database.
-        services = await open_services(settings, wait=False)
-        try:
-            return await work(services)
-        finally:
-            await services.close()
-
-    with _database_errors():
-        return asyncio.run(main())
-
-
-@contextmanager
-def _database_errors() -> Iterator[None]:
-    """Domain errors, and a database that cannot be reached, as one-line errors (exit 1)."""
-    try:
-        yield
-    except PatronError as error:
-        raise _fail(error.message, 1) from None
-    except OperationalError as error:  # unreachable, or refusing us (no such database, …)
-        reason = str(error.orig or error).strip().splitlines()[0]
-        raise _fail(f"cannot use the database: {reason}", 1) from None
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2, default=_jsonable).decode() + "\n"
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [PATRON_HOST].")] = None,
@@ -156,10 +80,10 @@ def serve(
     """Run the Patron server (migrates the database first)."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     workers = workers or settings.workers
     if workers > 1 and settings.is_sqlite:
-        raise _fail("SQLite takes one server process; use PostgreSQL to scale", 2)
+        raise fail("SQLite takes one server process; use PostgreSQL to scale", 2)
     host = host or settings.host
     port = settings.port if port is None else port
     # The port first: a taken one must not leave a new database and keys behind.
@@ -207,7 +131,7 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         reason = error.strerror or str(error)
-        raise _fail(f"cannot listen on {host}:{port}: {reason.lower()}", 1) from None
+        raise fail(f"cannot listen on {host}:{port}: {reason.lower()}", 1) from None
     return listener
 
 
@@ -222,7 +146,7 @@ def workspace_create(
 ) -> None:
     """Create a workspace and print its credentials (shown only now)."""
     keys: dict[KeyKind, str | None] = {KeyKind.TRACKING_WRITE_KEY: write_key}
-    issued = _run(lambda s: s.workspaces.create(name=name, keys=keys), creates=True)
+    issued = run_with_services(lambda s: s.workspaces.create(name=name, keys=keys), creates=True)
     _print_issued(issued, as_json)
 
 
@@ -238,9 +162,9 @@ def workspace_add_key(
     as_json: JsonOption = False,
 ) -> None:
     """Issue another key for a workspace (e.g. one lost after start-up); old keys keep working."""
-    issued = _run(lambda s: s.workspaces.add_key(name=workspace, kind=kind, key=key))
+    issued = run_with_services(lambda s: s.workspaces.add_key(name=workspace, kind=kind, key=key))
     if as_json:
-        _print_json({"workspace": workspace, kind.value: issued})
+        print_json({"workspace": workspace, kind.value: issued})
     else:
         console.print(f"{kind.value.replace('_', ' ')} for {workspace!r}: [bold]{issued}[/bold]")
 
@@ -248,9 +172,9 @@ def workspace_add_key(
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOption = False) -> None:
     """List the workspaces with their igrp (the Config API's installation number)."""
-    listed = _run(lambda s: s.workspaces.list())
+    listed = run_with_services(lambda s: s.workspaces.list())
     if as_json:
-        _print_json([{**asdict(entry.workspace), "igrp": entry.igrp} for entry in listed])
+        print_json([{**asdict(entry.workspace), "igrp": entry.igrp} for entry in listed])
         return
     table = Table("name", "id", "igrp", "created")
     for entry in listed:
@@ -264,7 +188,7 @@ def workspace_list(as_json: JsonOption = False) -> None:
 def _print_issued(issued: IssuedKeys, as_json: bool) -> None:
     document = {**asdict(issued.workspace), "igrp": issued.igrp, "credentials": issued.keys}
     if as_json:
-        _print_json(document)
+        print_json(document)
         return
     console.print(f"workspace [bold]{issued.workspace.name}[/bold] ({issued.workspace.id})")
     console.print(f"  igrp (Infinity installation): [bold]{issued.igrp}[/bold]")
@@ -285,12 +209,12 @@ def customers_get(
         found = await services.workspaces.get(name=workspace)
         return await services.customers.get(workspace_id=found.id, ref=ref)
 
-    view = _run(work)
+    view = run_with_services(work)
     document = customer_document(view)
     if as_json:
-        _print_json(document)
+        print_json(document)
     else:
-        console.print_json(orjson.dumps(document, default=_jsonable).decode())
+        console.print_json(orjson.dumps(document, default=jsonable).decode())
 
 
 def customer_document(view: CustomerView) -> dict[str, Any]:
@@ -342,7 +266,7 @@ def customers_import(
             await _print_failed_rows(jobs, found.id, action.id)
         return action, {status.value.lower(): n for status, n in counts.items()}, seconds
 
-    action, counts, seconds = _run(work)
+    action, counts, seconds = run_with_services(work)
     summary = {
         "async_action_id": action.id,
         "status": action.status.value,
@@ -354,7 +278,7 @@ def customers_import(
         "rows_per_second": round(action.total / seconds) if seconds else None,
     }
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
         console.print(
             f"{summary['rows']} rows in {summary['seconds']} s: {summary['created']} created, "
@@ -395,9 +319,9 @@ def events_list(
             workspace_id=found.id, ref=customer, limit=limit
         )
 
-    events = _run(work)
+    events = run_with_services(work)
     if as_json:
-        _print_json(events)
+        print_json(events)
         return
     table = Table(
         "timestamp", "type", "name", "user_id", "anonymous_id", "message_id", "segment", "group"
@@ -423,10 +347,10 @@ def _text(value: object) -> str:
 @app.command()
 def migrate() -> None:
     """Create the database or bring it up to date (the server also does this at start)."""
-    settings = _settings()
+    settings = load_settings()
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        with _database_errors():
+        with database_errors():
             database.migrate()
     finally:
         database.dispose()

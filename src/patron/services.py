@@ -11,6 +11,7 @@ from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
+from patron.domain.promotions.applications import ApplicationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -39,6 +40,7 @@ class Services:
     segments: SegmentService
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
+    applications: ApplicationService  # Talon.One applications and their keys
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -99,6 +101,7 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             },
             observer=observer,
         ),
+        applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from patron.store.database import MIGRATIONS, Database
-from patron.store.schema import metadata
+from patron.store.declared import metadata
 from patron.store.unit import SqlUnit
 from tests.conftest import POSTGRES_ADMIN_URL
 

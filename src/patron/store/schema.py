@@ -310,3 +310,21 @@ segment_members = Table(
     Column("workspace_id", String(ID), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# -- promotions (migration 0010) ------------------------------------------------
+#
+# Talon.One's objects, inside a workspace. Ids are integers, as Talon's are
+# (its clients type them so). Customers are Patron's customers: a profile's
+# ``integrationId`` is the customer's external id, so rows that name a
+# customer keep that id (``integration_id``), which merges never change and
+# which a coupon reserved for someone not yet seen can name too. Money and
+# points are ``Amount`` (exact millionths).
+
+# An application's Integration API keys are ``api_keys`` rows of kind
+# ``talon_integration_key`` naming it; Bearer tokens from ``POST /v1/sessions``
+# expire.
+api_keys.append_column(Column("application_id", Integer))
+api_keys.append_column(Column("expires_at", UTCDateTime()))
+
+# The promotions tables (Talon.One's objects) are declared on this metadata in
+# ``store/promotions/tables.py``; ``store/declared.py`` gathers every table.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, TypeDecorator
@@ -36,3 +37,30 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Amount(TypeDecorator[Decimal]):
+    """Money and loyalty points: exact decimals, stored as whole millionths.
+
+    An integer column compares and adds exactly in SQL on both databases, so a
+    limit check such as ``discount_counter + :amount <= discount_limit`` can
+    be one conditional UPDATE (SQLite has no exact decimal type). Six decimal
+    places hold every currency and any fraction of a point a rule computes;
+    more are rounded half-even.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * AMOUNT_SCALE).to_integral_value(ROUND_HALF_EVEN))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / AMOUNT_SCALE).normalize() + 0
+
+
+AMOUNT_SCALE = Decimal(1_000_000)

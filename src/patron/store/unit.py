@@ -13,6 +13,7 @@ from patron.domain.changes import Change, Subscriptions
 from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
+from patron.store.promotions.applications import ApplicationQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -25,6 +26,7 @@ class SqlUnit(
     EventSegmentQueries,
     CustomerSegmentQueries,
     JobQueries,
+    ApplicationQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

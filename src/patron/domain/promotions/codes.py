@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 
 # A fixed namespace: transaction ids are uuid5 of where the points came from.
 TRANSACTIONS = uuid.UUID("6c5d8a33-3b41-4f47-9a0e-3f0a8b2f1c17")
@@ -45,3 +46,20 @@ def _stream(seed: str, size: int) -> bytes:
         out += hashlib.blake2b(f"{counter}:{seed}".encode(), digest_size=64).digest()
         counter += 1
     return out[:size]
+
+
+class CaseSensitivity(StrEnum):
+    """How an application compares coupon and referral codes (Talon's ``caseSensitivity``)."""
+
+    SENSITIVE = "sensitive"
+    INSENSITIVE_UPPERCASE = "insensitive-uppercase"
+    INSENSITIVE_LOWERCASE = "insensitive-lowercase"
+
+
+def lookup_key(code: str, sensitivity: str) -> str:
+    """The form of ``code`` that is unique per application and that lookups compare.
+
+    Case-insensitive applications compare codes case-folded, whatever case
+    they were stored or sent in; ``value`` keeps the code as it was made.
+    """
+    return code if sensitivity == CaseSensitivity.SENSITIVE else code.casefold()

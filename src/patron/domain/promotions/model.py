@@ -151,6 +151,8 @@ class LoyaltyProgram:
 
 @dataclass(frozen=True, slots=True)
 class Application:
+    """A Talon.One application of a workspace: its campaigns run on the workspace's customers."""
+
     id: int
     name: str = ""
     currency: str = "USD"
@@ -159,6 +161,17 @@ class Application:
     # Talon's "partial discounts": a discount over its budget is cut to what
     # the budget has left instead of failing its rule.
     partial_discounts: bool = False
+    workspace_id: str = ""
+    description: str = ""
+    # How coupon and referral codes compare: sensitive, insensitive-uppercase
+    # or insensitive-lowercase (see ``codes.lookup_key``).
+    case_sensitivity: str = "sensitive"
+    # The rest of Talon's Application fields, kept as given (flattened cart
+    # items, default discount scope, …).
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    promotions_version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,3 +20,5 @@ class ApiKey:
     key_hash: str
     hint: str  # the first characters, so an operator can tell keys apart
     created_at: datetime
+    application_id: int | None = None  # a Talon.One Integration API key's application
+    expires_at: datetime | None = None  # a login token's end; None: never

@@ -169,6 +169,13 @@ class WorkspaceService:
             ]
         )
 
+    async def installation_number(self, workspace_id: str) -> int:
+        """The workspace's Infinity installation number (igrp), also its Talon account id."""
+        found = await self.store.read(lambda unit: unit.get_igrp(workspace_id))
+        if found is None:
+            raise NotFound("workspace", workspace_id)
+        return found
+
     async def authenticate(self, *, key: str | None, kind: KeyKind) -> str:
         """Return the id of the workspace ``key`` belongs to, or raise Unauthorized."""
         if not key:

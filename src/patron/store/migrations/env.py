@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from patron.store.schema import metadata
+from patron.store.declared import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -56,6 +56,8 @@ class TenancyQueries(UnitBase):
                 kind=key.kind,
                 hint=key.hint,
                 created_at=key.created_at,
+                application_id=key.application_id,
+                expires_at=key.expires_at,
             )
         )
 

@@ -1,0 +1,1 @@
+"""The ``patron`` command's sub-commands, by capability, and what they share."""

@@ -1,0 +1,1 @@
+"""The queries of the promotions capability: applications, campaigns, codes, loyalty, sessions."""

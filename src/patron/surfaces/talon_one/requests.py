@@ -1,0 +1,73 @@
+"""What every Talon.One handler starts with: who is calling, the body, the query's flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.promotions.applications import Caller
+from patron.services import Services
+from patron.surfaces.http.body import parse_json, read_body
+from patron.surfaces.http.numbers import whole_number
+from patron.surfaces.http.url import refuse_unstorable_text
+
+MAX_ID = 2**31 - 1  # Talon's ids are 32-bit integers
+MAX_BODY = 4 * 1024 * 1024  # a cart of 1,000 items with attributes fits many times over
+
+
+def _credentials(request: Request) -> tuple[str, str]:
+    scheme, _, key = request.headers.get("authorization", "").strip().partition(" ")
+    return scheme, key.strip()
+
+
+async def integration(request: Request) -> tuple[Services, Caller]:
+    """The services and the application an ``ApiKey-v1`` key names, or Unauthorized."""
+    services: Services = request.app.state.services
+    _, key = _credentials(request)
+    caller = await services.applications.integration_caller(key)
+    refuse_unstorable_text(request)
+    return services, caller
+
+
+async def management(request: Request) -> tuple[Services, str]:
+    """The services and the workspace of a ``ManagementKey-v1`` key or ``Bearer`` token."""
+    services: Services = request.app.state.services
+    scheme, key = _credentials(request)
+    workspace_id = await services.applications.management_workspace(scheme, key)
+    refuse_unstorable_text(request)
+    return services, workspace_id
+
+
+async def json_object(request: Request, *, limit: int = MAX_BODY) -> dict[str, Any]:
+    """The body as a JSON object (an empty body reads as ``{}``), or Invalid."""
+    raw = await read_body(request, limit=limit)
+    if not raw.strip():
+        return {}
+    value = parse_json(raw)
+    if not isinstance(value, dict):
+        raise Invalid("the body must be a JSON object")
+    return value
+
+
+def flag(request: Request, name: str, *, default: bool = False) -> bool:
+    """A boolean query parameter as every client spells it: ``true``, ``True`` (six-era
+    Python SDKs), ``false``, ``1``, ``0``, ``yes``, ``no``."""
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    folded = value.strip().lower()
+    if folded in ("true", "1", "yes"):
+        return True
+    if folded in ("false", "0", "no"):
+        return False
+    raise Invalid.of([Problem("true or false", name)])
+
+
+def path_id(text: str, kind: str) -> int:
+    """An integer id from the path; anything else names no ``kind`` (404)."""
+    number = whole_number(text)
+    if number is None or not 0 < number <= MAX_ID:
+        raise NotFound(kind, text)
+    return number
