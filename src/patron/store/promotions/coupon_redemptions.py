@@ -102,10 +102,10 @@ class RedemptionQueries(UnitBase):
                 coupons.c.application_id == application_id, coupons.c.lookup.in_(list(by_key))
             )
         ).mappings()
-        stored = [stored(row) for row in rows]
-        counts, held = self._customer_facts([s.id for s in stored], integration_id)
+        found_rows = [stored(row) for row in rows]
+        counts, held = self._customer_facts([s.id for s in found_rows], integration_id)
         found: dict[str, model.Coupon] = {}
-        for coupon in stored:
+        for coupon in found_rows:
             reserved = frozenset({integration_id}) if coupon.id in held else frozenset()
             view = engine_coupon(coupon, counts.get(coupon.id, 0), reserved)
             for code in by_key.get(_lookup_of(coupon.value, case_sensitivity), []):
@@ -149,8 +149,9 @@ class RedemptionQueries(UnitBase):
                 set_={"count": r.count + 1},
                 where=(r.count < limit) if limit else None,
             )
+            .returning(r.count)  # (psycopg's rowcount of an upsert is -1: ask for the row)
         )
-        return bool(self.connection.execute(statement).rowcount == 1)
+        return self.connection.execute(statement).first() is not None
 
     def _uncount_coupon(self, coupon_id: int, discount: Decimal) -> None:
         c = coupons.c
