@@ -225,13 +225,20 @@ class CouponService:
         return await self.store.write(work)
 
     async def find(self, *, workspace_id: str, query: CouponQuery) -> list[StoredCoupon]:
+        return (await self.page(workspace_id=workspace_id, query=query))[0]
+
+    async def page(
+        self, *, workspace_id: str, query: CouponQuery
+    ) -> tuple[list[StoredCoupon], bool]:
+        """The coupons the query matches, one page of them, and whether more follow."""
         check_query(query)
 
-        def work(unit: CouponUnit) -> list[StoredCoupon]:
+        def work(unit: CouponUnit) -> tuple[list[StoredCoupon], bool]:
             _application(unit, workspace_id, query.application_id)
             if query.campaign_id is not None:
                 _campaign_settings(unit, query.application_id, query.campaign_id)
-            return unit.query_coupons(query)
+            found = unit.query_coupons(replace(query, limit=query.limit + 1))
+            return found[: query.limit], len(found) > query.limit
 
         return await self.store.read(work)
 

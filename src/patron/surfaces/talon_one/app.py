@@ -11,10 +11,11 @@ from starlette.datastructures import State
 
 from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
-from patron.surfaces.talon_one.management import applications
+from patron.surfaces.talon_one.integration import reservations
+from patron.surfaces.talon_one.management import applications, coupons
 
-MANAGEMENT: tuple[APIRouter, ...] = (applications.router,)
-INTEGRATION: tuple[APIRouter, ...] = ()
+MANAGEMENT: tuple[APIRouter, ...] = (applications.router, coupons.router)
+INTEGRATION: tuple[APIRouter, ...] = (reservations.router,)
 
 
 def _app(routers: tuple[APIRouter, ...], state: State) -> FastAPI:
