@@ -41,7 +41,8 @@ async def test_codes_follow_the_campaigns_settings_or_the_requests_pattern(
         **place, campaign_id=campaign_id, terms=CouponTerms(usage_limit=2),
         request=CodeRequest(count=5),
     )  # fmt: skip
-    assert made.count == 5 and len(made.coupons) == 5
+    assert made.count == 5
+    assert len(made.coupons) == 5
     assert all(re.fullmatch(r"SPRING-[ABC123]{4}", c.value) for c in made.coupons)
     assert len({c.value for c in made.coupons}) == 5
     assert {c.batch_id for c in made.coupons} == {made.batch_id}
@@ -105,7 +106,8 @@ async def test_a_large_batch_is_stored_in_chunks_with_progress(
         terms=CouponTerms(), request=CodeRequest(count=12_000, pattern="BIG-########"),
         return_coupons=False, progress=told.append,
     )  # fmt: skip
-    assert made.count == 12_000 and made.coupons == []
+    assert made.count == 12_000
+    assert made.coupons == []
     assert told == [5_000, 10_000, 12_000]
     query = CouponQuery(application_id=application_id, batch_id=made.batch_id, limit=1000)
     pages = []
