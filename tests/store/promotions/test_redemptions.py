@@ -181,9 +181,11 @@ async def test_two_processes_racing_on_postgresql(postgres_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as processes:
         shared_runs = [
-            processes.apply_async(redeem_in_threads, (postgres_url, shared, [f"p{p}t{t}" for t in range(4)], 4))
+            processes.apply_async(
+                redeem_in_threads, (postgres_url, shared, [f"p{p}t{t}" for t in range(4)], 4)
+            )
             for p in range(2)
-        ]  # fmt: skip
+        ]
         personal_runs = [
             processes.apply_async(redeem_in_threads, (postgres_url, personal, ["ann"] * 4, 3))
             for _ in range(2)

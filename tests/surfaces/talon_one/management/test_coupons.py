@@ -130,4 +130,5 @@ def test_bad_coupon_requests_answer_400_in_talons_format(shop: TalonShop) -> Non
         raw_talon_error(httpx.post(url, json=body, headers=headers), 400)
     raw_talon_error(httpx.get(f"{url}/no_total?valid=sometimes", headers=headers), 400)
     missing = url.replace(f"campaigns/{campaign_id}", f"campaigns/{campaign_id + 1}")
-    raw_talon_error(httpx.post(missing, json={"usageLimit": 1, "numberOfCoupons": 1}, headers=headers), 404)  # fmt: skip
+    one = {"usageLimit": 1, "numberOfCoupons": 1}
+    raw_talon_error(httpx.post(missing, json=one, headers=headers), 404)
