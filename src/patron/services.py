@@ -12,6 +12,8 @@ from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.cache import CampaignCache
+from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
 from patron.domain.promotions.reservations import ReservationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
@@ -43,6 +45,8 @@ class Services:
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
     applications: ApplicationService  # Talon.One applications and their keys
+    campaigns: CampaignService  # campaigns and rulesets
+    campaign_cache: CampaignCache  # compiled campaigns, per application
     coupons: CouponService
     reservations: ReservationService
 
@@ -106,6 +110,8 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             observer=observer,
         ),
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+        campaigns=CampaignService(store),
+        campaign_cache=CampaignCache(),
         coupons=CouponService(store),
         reservations=ReservationService(store),
     )

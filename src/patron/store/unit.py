@@ -14,6 +14,7 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
@@ -28,6 +29,7 @@ class SqlUnit(
     CustomerSegmentQueries,
     JobQueries,
     ApplicationQueries,
+    CampaignQueries,
     CouponQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
