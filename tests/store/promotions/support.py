@@ -1,51 +1,54 @@
-"""Campaign rows for the coupon tests, and engines that race like separate processes.
-
-Campaigns are made by their own part of the promotions capability; these
-tests only need a row for coupons to belong to, so they insert one.
-"""
+"""Campaigns for the coupon tests (made with ``CampaignService``), and racing engines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
 from typing import Any
 
-from sqlalchemy import Engine, NullPool, create_engine, event, insert
+from sqlalchemy import Engine, NullPool, create_engine, event, select
 
-from patron.store.promotions.tables import campaigns
+from patron.domain.promotions.campaign_records import CampaignRecord
+from patron.services import Services, open_services
+from patron.settings import Settings
+from patron.store.promotions.tables import applications
+
+
+async def campaign_of(
+    services: Services,
+    workspace_id: str,
+    application_id: int,
+    coupon_settings: dict[str, Any] | None = None,
+) -> int:
+    """A new enabled coupon campaign of the application (no ruleset); its id."""
+    record = CampaignRecord(
+        id=0,
+        application_id=application_id,
+        name="Coupons",
+        features=("coupons",),
+        coupon_settings=coupon_settings,
+    )
+    made = await services.campaigns.create(workspace_id, record)
+    return made.id
 
 
 def make_campaign(
-    database_url: str,
-    application_id: int,
-    *,
-    coupon_settings: dict[str, Any] | None = None,
-    name: str = "Coupons",
+    database_url: str, application_id: int, *, coupon_settings: dict[str, Any] | None = None
 ) -> int:
-    """A campaign row of the application (enabled, no ruleset); its id."""
-    engine = create_engine(database_url)
-    now = datetime.now(UTC)
-    try:
-        with engine.begin() as connection:
-            return int(
-                connection.execute(
-                    insert(campaigns)
-                    .values(
-                        application_id=application_id,
-                        name=name,
-                        state="enabled",
-                        features=["coupons"],
-                        tags=[],
-                        limits=[],
-                        coupon_settings=coupon_settings,
-                        attributes={},
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(campaigns.c.id)
-                ).scalar_one()
+    """Like :func:`campaign_of`, from outside (the server's database, its own services)."""
+
+    async def main() -> int:
+        services = await open_services(Settings(database_url=database_url), wait=False)
+        try:
+            workspace_id = await services.store.read(
+                lambda unit: unit.connection.scalar(
+                    select(applications.c.workspace_id).where(applications.c.id == application_id)
+                )
             )
-    finally:
-        engine.dispose()
+            return await campaign_of(services, workspace_id, application_id, coupon_settings)
+        finally:
+            await services.close()
+
+    return asyncio.run(main())
 
 
 def racing_engine(database_url: str) -> Engine:

@@ -13,7 +13,7 @@ from patron.domain.promotions.coupon_model import CouponQuery, CouponTerms
 from patron.domain.promotions.coupons import CodeRequest, CouponChanges
 from patron.services import Services
 from tests.conftest import make_workspace
-from tests.store.promotions.support import make_campaign
+from tests.store.promotions.support import campaign_of
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +24,11 @@ async def shop(services: Services, database_url: str, sensitivity: str = "sensit
         workspace=workspace.name, name="Shop", case_sensitivity=sensitivity
     )
     application_id = issued.application.id
-    campaign_id = make_campaign(
-        database_url,
+    campaign_id = await campaign_of(
+        services,
+        workspace.id,
         application_id,
-        coupon_settings={"couponPattern": "SPRING-####", "validCharacters": list("ABC123")},
+        {"couponPattern": "SPRING-####", "validCharacters": list("ABC123")},
     )
     return workspace.id, application_id, campaign_id
 

@@ -20,7 +20,7 @@ from patron.services import Services
 from patron.store.promotions.tables import coupon_redemptions, coupons
 from patron.store.unit import SqlUnit
 from tests.conftest import make_workspace
-from tests.store.promotions.support import make_campaign, racing_engine
+from tests.store.promotions.support import campaign_of, racing_engine
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,7 @@ async def coupon(services: Services, database_url: str, terms: CouponTerms) -> t
     made = await services.coupons.create(
         workspace_id=workspace.id,
         application_id=application_id,
-        campaign_id=make_campaign(database_url, application_id),
+        campaign_id=await campaign_of(services, workspace.id, application_id),
         terms=terms,
         request=CodeRequest(codes=("CODE-1",)),
     )

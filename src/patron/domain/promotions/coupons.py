@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from patron.domain.clock import utcnow
 from patron.domain.errors import Conflict, Invalid, NotFound, Problem
 from patron.domain.promotions.applications import ApplicationUnit
+from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.codes import lookup_key
 from patron.domain.promotions.coupon_codes import (
     MAX_CODE,
@@ -60,10 +61,8 @@ Progress = Callable[[int], None]  # told how many codes are stored so far
 class CouponUnit(ApplicationUnit, Protocol):
     """Storage of coupons and their reservations (``store/promotions/coupons.py``)."""
 
-    def campaign_coupon_settings(
-        self, application_id: int, campaign_id: int
-    ) -> Mapping[str, Any] | None:
-        """The campaign's ``couponSettings`` ({} if none); None if it is not the application's."""
+    def get_campaign(self, application_id: int, campaign_id: int) -> CampaignRecord | None:
+        """A campaign of the application that is not deleted (the campaigns part's query)."""
         ...
 
     def taken_lookups(self, application_id: int, lookups: Collection[str]) -> set[str]:
@@ -296,10 +295,11 @@ def _application(unit: CouponUnit, workspace_id: str, application_id: int) -> Ap
 def _campaign_settings(
     unit: CouponUnit, application_id: int, campaign_id: int
 ) -> Mapping[str, Any]:
-    settings = unit.campaign_coupon_settings(application_id, campaign_id)
-    if settings is None:
+    """The campaign's ``couponSettings`` ({} if none), or NotFound."""
+    campaign = unit.get_campaign(application_id, campaign_id)
+    if campaign is None:
         raise NotFound("campaign", campaign_id)
-    return settings
+    return campaign.coupon_settings or {}
 
 
 def _coupon(

@@ -7,7 +7,7 @@ redemption counters are in :mod:`.coupon_redemptions`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,6 @@ from patron.domain.promotions.coupon_model import (
 from patron.store.promotions.coupon_redemptions import RedemptionQueries
 from patron.store.promotions.coupon_rows import selected, stored, terms_values
 from patron.store.promotions.tables import (
-    campaigns,
     coupon_redemptions,
     coupon_reservations,
     coupons,
@@ -48,19 +47,6 @@ _SORT_COLUMNS = {
 class CouponQueries(RedemptionQueries):
     """Implements :class:`~patron.domain.promotions.coupons.CouponUnit` (with
     ``ApplicationQueries``) and the cross-part redemption functions."""
-
-    def campaign_coupon_settings(
-        self, application_id: int, campaign_id: int
-    ) -> Mapping[str, Any] | None:
-        query = select(campaigns.c.coupon_settings).where(
-            campaigns.c.id == campaign_id,
-            campaigns.c.application_id == application_id,
-            campaigns.c.deleted_at.is_(None),
-        )
-        row = self.connection.execute(query).first()
-        if row is None:
-            return None
-        return row[0] if isinstance(row[0], dict) else {}
 
     def taken_lookups(self, application_id: int, lookups: Collection[str]) -> set[str]:
         wanted = list(lookups)
