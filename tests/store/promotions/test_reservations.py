@@ -31,7 +31,8 @@ async def test_holders_are_customers_where_there_is_one(services: Services) -> N
         request=CodeRequest(codes=("Gift-A/1",)),
     )
     await services.customers.upsert(
-        workspace_id=workspace.id, row={"source_id": "ann", "fields": {}, "metadata": {"tier": "gold"}}
+        workspace_id=workspace.id,
+        row={"source_id": "ann", "fields": {}, "metadata": {"tier": "gold"}},
     )
     held = await services.reservations.reserve(caller, "gift-a/1", ("ann", "zoe"))
     assert held.reservation_counter == 2

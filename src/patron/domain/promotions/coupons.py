@@ -188,9 +188,14 @@ class CouponService:
         )
 
     async def update(
-        self, *, workspace_id: str, application_id: int, campaign_id: int, coupon_id: int,
+        self,
+        *,
+        workspace_id: str,
+        application_id: int,
+        campaign_id: int,
+        coupon_id: int,
         changes: CouponChanges,
-    ) -> StoredCoupon:  # fmt: skip
+    ) -> StoredCoupon:
         def work(unit: CouponUnit) -> StoredCoupon:
             found = _coupon(unit, workspace_id, application_id, campaign_id, coupon_id)
             terms = replace(found.terms, **dict(changes.values))

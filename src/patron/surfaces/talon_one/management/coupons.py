@@ -73,9 +73,12 @@ def _code_request(
 
 
 async def _created(
-    request: Request, services: Services, place: dict[str, Any], body: dict[str, Any],
+    request: Request,
+    services: Services,
+    place: dict[str, Any],
+    body: dict[str, Any],
     codes: CodeRequest,
-) -> Any:  # fmt: skip
+) -> Any:
     silent = _silent(request)
     made = await services.coupons.create(
         **place, terms=new_terms(body), request=codes, return_coupons=not silent
