@@ -33,6 +33,8 @@ MAX_ACTIONS = 1000  # Talon's bound for one /v2/customer_audiences request
 MAX_INTEGRATION_ID = 1000
 MAX_INTEGRATION = 100
 MAX_PAGE = 1000
+MAX_ID = 2**31 - 1  # Talon's ids are 32-bit integers
+MAX_SKIP = 2**62
 SORTS = frozenset({"id", "name", "created"})
 
 
@@ -269,7 +271,7 @@ def _action(item: Any, at: str, problems: list[Problem]) -> MembershipAction | N
         found.append(Problem("add or delete", f"{at}.action"))
     if not isinstance(profile, str) or not 0 < len(profile) <= MAX_INTEGRATION_ID:
         found.append(Problem(f"1 to {MAX_INTEGRATION_ID} characters", f"{at}.profileIntegrationId"))
-    if not isinstance(audience, int) or isinstance(audience, bool) or audience < 1:
+    if not isinstance(audience, int) or isinstance(audience, bool) or not 0 < audience <= MAX_ID:
         found.append(Problem("an audience id", f"{at}.audienceId"))
     problems.extend(found)
     if found or not isinstance(profile, str) or not isinstance(audience, int):
@@ -281,7 +283,7 @@ def validate_page(skip: int, limit: int, sort: str) -> None:
     problems = []
     if not 1 <= limit <= MAX_PAGE:
         problems.append(Problem(f"1 to {MAX_PAGE}", "pageSize"))
-    if skip < 0:
+    if not 0 <= skip <= MAX_SKIP:
         problems.append(Problem("0 or more", "skip"))
     if sort.removeprefix("-") not in SORTS:
         problems.append(Problem("id, name or created, - for descending", "sort"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from patron.domain.errors import Invalid, Problem
@@ -14,6 +14,7 @@ from patron.domain.promotions.talang.values import parse_time
 MAX_USAGE_LIMIT = 999_999
 MAX_INTEGRATION_ID = 1000
 MAX_ADVOCATES = 1000
+MAX_ID = 2**31 - 1  # Talon's ids are 32-bit integers
 DEFAULT_USAGE_LIMIT = 1  # a referral code is good for one friend unless told otherwise
 
 
@@ -39,8 +40,8 @@ class ReferralRequest:
 
 def _integer(body: Mapping[str, Any], key: str, problems: list[Problem]) -> int | None:
     value = body.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        problems.append(Problem("an integer", key))
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        problems.append(Problem("an id (a positive integer)", key))
         return None
     return value
 
@@ -58,10 +59,19 @@ def _moment(body: Mapping[str, Any], key: str, problems: list[Problem]) -> datet
     value = body.get(key)
     if value is None:
         return None
-    moment = parse_time(value) if isinstance(value, str) else None
+    moment = utc_time(value) if isinstance(value, str) else None
     if moment is None:
         problems.append(Problem("an RFC 3339 date-time", key))
     return moment
+
+
+def utc_time(text: str) -> datetime | None:
+    """An RFC 3339 date-time in UTC, or None (also for one UTC cannot hold: year 1 at +05:00)."""
+    moment = parse_time(text)
+    try:
+        return None if moment is None else moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def parse_terms(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from patron.domain.errors import Invalid, Problem
+from patron.domain.promotions.referral_requests import utc_time
 from patron.domain.promotions.referrals import ReferralQuery
-from patron.domain.promotions.talang.values import parse_time
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.codes_wire import referral_json
 from patron.surfaces.talon_one.management.audiences import query_number
@@ -68,7 +68,7 @@ def referral_query(request: Request) -> ReferralQuery:
     problems = []
     if not 1 <= limit <= 1000:
         problems.append(Problem("1 to 1000", "pageSize"))
-    if skip < 0:
+    if not 0 <= skip <= 2**62:
         problems.append(Problem("0 or more", "skip"))
     if sort.removeprefix("-") not in ("id", "created"):
         problems.append(Problem("id or created, - for descending", "sort"))
@@ -98,7 +98,7 @@ def referral_query(request: Request) -> ReferralQuery:
 def _moment(text: str | None, name: str, problems: list[Problem]) -> datetime | None:
     if not text:
         return None
-    found = parse_time(text)
+    found = utc_time(text)
     if found is None:
         problems.append(Problem("an RFC 3339 date-time", name))
     return found
