@@ -627,6 +627,25 @@ def customers_scenario(bench: Bench, kind: str) -> None:
     )
 
 
+def promotions_scenario(bench: Bench, _kind: str) -> None:
+    """The rule engine in-process: one session against 100 campaigns of 5 rules, and none."""
+    smoke = ["--smoke"] if bench.args.smoke else []
+    figures = run_json([sys.executable, str(HERE / "promotions_eval.py"), "--json", *smoke])
+    bench.store("engine", "promotions", figures)
+    campaigns, rules = figures["campaigns"], figures["rules_per_campaign"]
+    bench.rows.append(
+        Row(
+            f"evaluate a session, {campaigns} campaigns x {rules} rules",
+            "—",
+            figures["us_per_session"],
+            "µs CPU",
+            notes=f"0 campaigns: {figures['us_per_session_no_campaigns']} µs "
+            f"({figures['ratio']}x); {figures['us_per_rule']} µs per rule; compiling once "
+            f"{figures['compile_ms']} ms; median {figures['median_us_per_session']} µs",
+        )
+    )
+
+
 # The registry, in running order.
 SCENARIOS = (
     Scenario("noop", per_database=False, run=noop_scenario),
@@ -649,6 +668,7 @@ SCENARIOS = (
         run=customers_scenario,
         enabled=lambda args: args.customers > 0,
     ),
+    Scenario("promotions", per_database=False, run=promotions_scenario),
 )
 
 
