@@ -12,9 +12,11 @@ from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
+from patron.domain.promotions.referrals import ReferralService
 from patron.domain.promotions.reservations import ReservationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
@@ -47,6 +49,8 @@ class Services:
     applications: ApplicationService  # Talon.One applications and their keys
     campaigns: CampaignService  # campaigns and rulesets
     campaign_cache: CampaignCache  # compiled campaigns, per application
+    audiences: AudienceService  # Talon.One audiences (static customer segments)
+    referrals: ReferralService  # referral codes
     coupons: CouponService
     reservations: ReservationService
 
@@ -112,6 +116,8 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
         campaigns=CampaignService(store),
         campaign_cache=CampaignCache(),
+        audiences=AudienceService(store),
+        referrals=ReferralService(store),
         coupons=CouponService(store),
         reservations=ReservationService(store),
     )

@@ -14,8 +14,10 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
+from patron.store.promotions.referrals import ReferralQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -30,6 +32,8 @@ class SqlUnit(
     JobQueries,
     ApplicationQueries,
     CampaignQueries,
+    AudienceQueries,
+    ReferralQueries,
     CouponQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""

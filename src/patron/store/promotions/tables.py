@@ -246,8 +246,13 @@ audiences = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    # Deleting the segment (through any surface) deletes its audience id.
     Column(
-        "segment_id", String(ID), ForeignKey("customer_segments.id"), nullable=False, unique=True
+        "segment_id",
+        String(ID),
+        ForeignKey("customer_segments.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
     ),
     Column("integration", String(100)),
     Column("integration_id", String(EXTERNAL_ID)),

@@ -131,6 +131,7 @@ def upgrade() -> None:
             ["segment_id"],
             ["customer_segments.id"],
             name="fk_audiences_segment_id_customer_segments",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name="fk_audiences_workspace_id_workspaces"
