@@ -57,6 +57,8 @@ def _code_request(
     characters = body.get("validCharacters")
     if characters is not None:
         characters = strings(characters, "validCharacters", problems)
+        if not characters:
+            problems.append(Problem("one or more single characters", "validCharacters"))
     for name in ("couponPattern", "uniquePrefix", "batchId"):
         if body.get(name) is not None and not isinstance(body[name], str):
             problems.append(Problem("a string", name))
@@ -65,7 +67,7 @@ def _code_request(
     return CodeRequest(
         count=count,
         pattern=body.get("couponPattern") or None,
-        characters=characters or None,
+        characters=characters if isinstance(characters, tuple) else None,
         prefix=body.get("uniquePrefix") or "",
         recipients=recipients,
         batch_id=body.get("batchId") or None,
