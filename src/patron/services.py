@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from patron.domain.changes import Subscriptions
 from patron.domain.clock import utcnow
@@ -51,8 +51,13 @@ class Services:
     campaign_cache: CampaignCache  # compiled campaigns, per application
     audiences: AudienceService  # Talon.One audiences (static customer segments)
     referrals: ReferralService  # referral codes
-    coupons: CouponService
-    reservations: ReservationService
+    coupons: CouponService = field(init=False)  # a campaign's coupon codes
+    reservations: ReservationService = field(init=False)  # who holds which coupon
+
+    def __post_init__(self) -> None:
+        # Services that need the store alone (keeps ``open_services`` short).
+        object.__setattr__(self, "coupons", CouponService(self.store))
+        object.__setattr__(self, "reservations", ReservationService(self.store))
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -118,8 +123,6 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
         campaign_cache=CampaignCache(),
         audiences=AudienceService(store),
         referrals=ReferralService(store),
-        coupons=CouponService(store),
-        reservations=ReservationService(store),
     )
 
 
