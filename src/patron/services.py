@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from patron.domain.changes import Subscriptions
 from patron.domain.clock import utcnow
@@ -15,7 +15,9 @@ from patron.domain.promotions.applications import ApplicationService
 from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
+from patron.domain.promotions.coupons import CouponService
 from patron.domain.promotions.referrals import ReferralService
+from patron.domain.promotions.reservations import ReservationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -49,6 +51,13 @@ class Services:
     campaign_cache: CampaignCache  # compiled campaigns, per application
     audiences: AudienceService  # Talon.One audiences (static customer segments)
     referrals: ReferralService  # referral codes
+    coupons: CouponService = field(init=False)  # a campaign's coupon codes
+    reservations: ReservationService = field(init=False)  # who holds which coupon
+
+    def __post_init__(self) -> None:
+        # Services that need the store alone (keeps ``open_services`` short).
+        object.__setattr__(self, "coupons", CouponService(self.store))
+        object.__setattr__(self, "reservations", ReservationService(self.store))
 
     async def close(self) -> None:
         await self.async_actions.stop()

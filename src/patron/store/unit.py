@@ -16,6 +16,7 @@ from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
 from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
+from patron.store.promotions.coupons import CouponQueries
 from patron.store.promotions.referrals import ReferralQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
@@ -33,6 +34,7 @@ class SqlUnit(
     CampaignQueries,
     AudienceQueries,
     ReferralQueries,
+    CouponQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

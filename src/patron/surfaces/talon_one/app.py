@@ -13,7 +13,8 @@ from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
 from patron.surfaces.talon_one.integration import audiences as integration_audiences
 from patron.surfaces.talon_one.integration import referrals as integration_referrals
-from patron.surfaces.talon_one.management import applications
+from patron.surfaces.talon_one.integration import reservations
+from patron.surfaces.talon_one.management import applications, coupons
 from patron.surfaces.talon_one.management import audiences as management_audiences
 from patron.surfaces.talon_one.management import referrals as management_referrals
 
@@ -21,8 +22,13 @@ MANAGEMENT: tuple[APIRouter, ...] = (
     applications.router,
     management_audiences.router,
     management_referrals.router,
+    coupons.router,
 )
-INTEGRATION: tuple[APIRouter, ...] = (integration_audiences.router, integration_referrals.router)
+INTEGRATION: tuple[APIRouter, ...] = (
+    integration_audiences.router,
+    integration_referrals.router,
+    reservations.router,
+)
 
 
 def _app(routers: tuple[APIRouter, ...], state: State) -> FastAPI:
