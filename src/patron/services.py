@@ -12,6 +12,7 @@ from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.loyalty_service import LoyaltyService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -41,6 +42,7 @@ class Services:
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
     applications: ApplicationService  # Talon.One applications and their keys
+    loyalty: LoyaltyService  # loyalty programs and points ledgers
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -102,6 +104,7 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             observer=observer,
         ),
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+        loyalty=LoyaltyService(store),
     )
 
 

@@ -14,6 +14,7 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.loyalty import LoyaltyQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -27,6 +28,7 @@ class SqlUnit(
     CustomerSegmentQueries,
     JobQueries,
     ApplicationQueries,
+    LoyaltyQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 
