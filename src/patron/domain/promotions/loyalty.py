@@ -298,6 +298,7 @@ def take(additions: Iterable[Addition], amount: Decimal, now: datetime) -> dict[
 def claw_order(additions: Iterable[Addition], now: datetime) -> list[Addition]:
     """What a rolled-back addition takes back its spent part from: active points in
     spending order, then pending ones, the soonest to start first."""
+    additions = list(additions)
     pending = [a for a in additions if a.remaining > 0 and a.state(now) is State.PENDING]
     pending.sort(key=lambda a: (a.start or _EARLY, a.id))
     return spend_order(additions, now) + pending
