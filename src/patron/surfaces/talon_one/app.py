@@ -11,10 +11,11 @@ from starlette.datastructures import State
 
 from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
-from patron.surfaces.talon_one.management import applications
+from patron.surfaces.talon_one.integration import loyalty as integration_loyalty
+from patron.surfaces.talon_one.management import applications, loyalty
 
-MANAGEMENT: tuple[APIRouter, ...] = (applications.router,)
-INTEGRATION: tuple[APIRouter, ...] = ()
+MANAGEMENT: tuple[APIRouter, ...] = (applications.router, loyalty.router)
+INTEGRATION: tuple[APIRouter, ...] = (integration_loyalty.router,)
 
 
 def _app(routers: tuple[APIRouter, ...], state: State) -> FastAPI:
