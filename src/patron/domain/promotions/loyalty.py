@@ -55,6 +55,8 @@ IMMEDIATE = "immediate"
 
 _DURATION = re.compile(r"([0-9]{1,6})([smhDWMY])(?:_([DU]))?")
 _SECONDS = {"s": 1, "m": 60, "h": 3600}
+_LONGEST = {"s": 3_155_760_000, "m": 52_596_000, "h": 876_600, "D": 36_525, "W": 5_218}
+_LONGEST |= {"M": 1_200, "Y": 100}  # a hundred years in each unit
 
 
 # -- durations ---------------------------------------------------------------------------
@@ -112,6 +114,8 @@ def parse_duration(text: str, *, none_word: str) -> Duration | None:
         return None
     if amount == 0:
         raise ValueError(f"a duration longer than nothing, or {none_word!r}")
+    if amount > _LONGEST[unit]:
+        raise ValueError("at most a hundred years")
     return Duration(amount, unit, rounding)
 
 

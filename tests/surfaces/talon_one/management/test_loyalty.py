@@ -102,11 +102,18 @@ def test_what_cannot_be_done_is_a_talon_error(
         ({"points": 1.001}, "/points"),
         ({"points": 1, "validityDuration": "3X"}, "/validityDuration"),
         ({"points": 1, "pendingUntil": "tomorrow"}, "/pendingUntil"),
+        ({"points": 1, "validUntil": "9999-12-31T23:59:59-14:00"}, "/validUntil"),
+        ({"points": 1, "validUntil": "2020-01-01T00:00:00Z"}, "/validUntil"),
+        ({"points": 1, "validityDuration": "999999Y"}, "/validityDuration"),
     ]:
         response = httpx.put(url, json=body, headers=shop.management_headers())
         error = raw_talon_error(response, 400)
         assert error["errors"][0]["source"] == {"pointer": pointer}, body
     assert shop.management.get_loyalty_points(str(program_id), "cust-1").ledger.total == 10
+    balances = f"{shop.url}/v1/loyalty_programs/{program_id}/profile/cust-1/balances"
+    for end in ("soon", "9999-12-31T23:59:59-14:00"):
+        response = httpx.get(balances, params={"endDate": end}, headers=shop.integration_headers())
+        raw_talon_error(response, 400)
 
     # Another workspace's key reaches none of it.
     other = open_shop(database_url, server, workspace="other", name="Elsewhere")

@@ -55,9 +55,7 @@ def _end_date(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace(" ", "+"))
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise Invalid.of([Problem("an RFC 3339 date and time", "endDate")])
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace(" ", "+"))  # a "+" the query decoded
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise Invalid.of([Problem("an RFC 3339 date and time", "endDate")]) from None

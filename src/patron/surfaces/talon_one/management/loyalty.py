@@ -5,7 +5,7 @@ points, read a customer's ledger. Programs are made with ``patron loyalty create
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -140,9 +140,9 @@ def _moment(body: dict[str, Any], key: str, problems: list[Problem]) -> datetime
         return None
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        problems.append(Problem("an RFC 3339 date and time (2025-01-01T00:00:00Z)", key))
-        return None
-    return moment
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
+    problems.append(Problem("an RFC 3339 date and time (2025-01-01T00:00:00Z)", key))
+    return None
