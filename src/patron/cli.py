@@ -19,6 +19,7 @@ from rich.table import Table
 from patron import __version__
 from patron.commands.applications import applications_app
 from patron.commands.coupons import coupons_app
+from patron.commands.loyalty import loyalty_app
 from patron.commands.support import (
     JsonOption,
     WorkspaceOption,
@@ -53,6 +54,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(events_app, name="events")
 app.add_typer(applications_app, name="applications")
 app.add_typer(coupons_app, name="coupons")
+app.add_typer(loyalty_app, name="loyalty")
 
 
 def _version(value: bool) -> None:

@@ -16,6 +16,7 @@ from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
+from patron.domain.promotions.loyalty_service import LoyaltyService
 from patron.domain.promotions.referrals import ReferralService
 from patron.domain.promotions.reservations import ReservationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
@@ -46,18 +47,30 @@ class Services:
     segments: SegmentService
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
-    applications: ApplicationService  # Talon.One applications and their keys
-    campaigns: CampaignService  # campaigns and rulesets
-    campaign_cache: CampaignCache  # compiled campaigns, per application
-    audiences: AudienceService  # Talon.One audiences (static customer segments)
-    referrals: ReferralService  # referral codes
+    # The promotions capability (Talon.One): built from the store and settings below.
+    applications: ApplicationService = field(init=False)  # applications and their keys
+    campaigns: CampaignService = field(init=False)  # campaigns and rulesets
+    campaign_cache: CampaignCache = field(init=False)  # compiled campaigns, per application
+    audiences: AudienceService = field(init=False)  # audiences (static customer segments)
+    referrals: ReferralService = field(init=False)  # referral codes
     coupons: CouponService = field(init=False)  # a campaign's coupon codes
     reservations: ReservationService = field(init=False)  # who holds which coupon
+    loyalty: LoyaltyService = field(init=False)  # loyalty programs and points ledgers
 
     def __post_init__(self) -> None:
-        # Services that need the store alone (keeps ``open_services`` short).
-        object.__setattr__(self, "coupons", CouponService(self.store))
-        object.__setattr__(self, "reservations", ReservationService(self.store))
+        store, settings = self.store, self.settings
+        promotions = {
+            "applications": ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+            "campaigns": CampaignService(store),
+            "campaign_cache": CampaignCache(),
+            "audiences": AudienceService(store),
+            "referrals": ReferralService(store),
+            "coupons": CouponService(store),
+            "reservations": ReservationService(store),
+            "loyalty": LoyaltyService(store),
+        }
+        for name, service in promotions.items():
+            object.__setattr__(self, name, service)  # frozen: set once, here
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -118,11 +131,6 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             },
             observer=observer,
         ),
-        applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
-        campaigns=CampaignService(store),
-        campaign_cache=CampaignCache(),
-        audiences=AudienceService(store),
-        referrals=ReferralService(store),
     )
 
 

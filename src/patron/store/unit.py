@@ -17,6 +17,7 @@ from patron.store.promotions.applications import ApplicationQueries
 from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
+from patron.store.promotions.loyalty import LoyaltyQueries
 from patron.store.promotions.referrals import ReferralQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
@@ -35,6 +36,7 @@ class SqlUnit(
     AudienceQueries,
     ReferralQueries,
     CouponQueries,
+    LoyaltyQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 
