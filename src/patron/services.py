@@ -10,8 +10,15 @@ from patron.domain.clock import utcnow
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
-from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
+from patron.domain.people.changes import (
+    CustomerDeleted,
+    CustomerErasing,
+    EventsRecorded,
+    ProfilesChanged,
+)
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.profile_service import ProfileService
+from patron.domain.promotions.profiles import erase_promotions_data
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -41,6 +48,7 @@ class Services:
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
     applications: ApplicationService  # Talon.One applications and their keys
+    profiles: ProfileService  # Talon.One profiles: the workspace's customers
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -102,6 +110,7 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             observer=observer,
         ),
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+        profiles=ProfileService(store),
     )
 
 
@@ -125,4 +134,5 @@ def subscriptions(memberships: MembershipCache) -> Subscriptions[SqlUnit]:
     subscribed.subscribe(ProfilesChanged, membership.profiles_changed)
     subscribed.subscribe(EventsRecorded, membership.events_recorded)
     subscribed.subscribe(CustomerDeleted, membership.customer_deleted)
+    subscribed.subscribe(CustomerErasing, erase_promotions_data)
     return subscribed

@@ -14,6 +14,8 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.inventory import InventoryQueries
+from patron.store.promotions.profiles import ProfileQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -27,6 +29,8 @@ class SqlUnit(
     CustomerSegmentQueries,
     JobQueries,
     ApplicationQueries,
+    ProfileQueries,
+    InventoryQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 
