@@ -203,7 +203,8 @@ def _sessions(connection: Any, ws: str, application_id: int, who: str, tag: str)
              "total": Decimal("19.5"), "closed_at": NOW},
             {**session, "integration_id": f"s2-{tag}", "state": "closed",
              "total": Decimal("10.25"), "closed_at": NOW},
-            {**session, "integration_id": f"s3-{tag}", "state": "open", "total": Decimal(99), "closed_at": None},
+            {**session, "integration_id": f"s3-{tag}", "state": "open",
+             "total": Decimal(99), "closed_at": None},
         ],
     )  # fmt: skip
 
