@@ -251,3 +251,15 @@ def rows_naming(database_url: str, who: str) -> dict[str, int]:
             counts[kind] = int(connection.scalar(query) or 0)
     engine.dispose()
     return counts
+
+
+def anonymous_counters(database_url: str) -> tuple[list[int], list[int]]:
+    """Every coupon's and referral's usage counter, and the overall campaign usage rows."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        coupon_counts = list(connection.scalars(select(coupons.c.usage_counter)))
+        overall = select(func.count()).where(campaign_usage.c.integration_id == "")
+        referral_counts = list(connection.scalars(select(referrals.c.usage_counter)))
+        usage = int(connection.scalar(overall) or 0)
+    engine.dispose()
+    return [*sorted(coupon_counts), usage], sorted(referral_counts)
