@@ -227,17 +227,13 @@ async def delete_customer_data(request: Request, integration_id: str) -> Respons
     report = await services.profiles.delete_customer_data(
         workspace_id=caller.workspace_id, integration_id=integration_id
     )
-    log.info(
-        "customer data deleted",
-        extra={
-            "deletion_id": report.id,
-            "customer_id": report.customer_id,
-            "erased": {
-                "customers": report.customers,
-                "events": report.events,
-                "memberships": report.memberships,
-                **report.related,
-            },
-        },
-    )
+    erased = {
+        "customers": report.customers,
+        "events": report.events,
+        "activities": report.activities,
+        "memberships": report.memberships,
+        **report.related,
+    }
+    counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
+    log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
     return Response(status_code=204)
