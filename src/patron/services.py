@@ -10,13 +10,20 @@ from patron.domain.clock import utcnow
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
-from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
+from patron.domain.people.changes import (
+    CustomerDeleted,
+    CustomerErasing,
+    EventsRecorded,
+    ProfilesChanged,
+)
 from patron.domain.promotions.applications import ApplicationService
 from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
 from patron.domain.promotions.loyalty_service import LoyaltyService
+from patron.domain.promotions.profile_service import ProfileService
+from patron.domain.promotions.profiles import erase_promotions_data
 from patron.domain.promotions.referrals import ReferralService
 from patron.domain.promotions.reservations import ReservationService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
@@ -56,6 +63,7 @@ class Services:
     coupons: CouponService = field(init=False)  # a campaign's coupon codes
     reservations: ReservationService = field(init=False)  # who holds which coupon
     loyalty: LoyaltyService = field(init=False)  # loyalty programs and points ledgers
+    profiles: ProfileService = field(init=False)  # Talon.One profiles: the workspace's customers
 
     def __post_init__(self) -> None:
         store, settings = self.store, self.settings
@@ -68,6 +76,7 @@ class Services:
             "coupons": CouponService(store),
             "reservations": ReservationService(store),
             "loyalty": LoyaltyService(store),
+            "profiles": ProfileService(store),
         }
         for name, service in promotions.items():
             object.__setattr__(self, name, service)  # frozen: set once, here
@@ -154,4 +163,5 @@ def subscriptions(memberships: MembershipCache) -> Subscriptions[SqlUnit]:
     subscribed.subscribe(ProfilesChanged, membership.profiles_changed)
     subscribed.subscribe(EventsRecorded, membership.events_recorded)
     subscribed.subscribe(CustomerDeleted, membership.customer_deleted)
+    subscribed.subscribe(CustomerErasing, erase_promotions_data)
     return subscribed

@@ -17,7 +17,9 @@ from patron.store.promotions.applications import ApplicationQueries
 from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
+from patron.store.promotions.inventory import InventoryQueries
 from patron.store.promotions.loyalty import LoyaltyQueries
+from patron.store.promotions.profiles import ProfileQueries
 from patron.store.promotions.referrals import ReferralQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
@@ -37,6 +39,8 @@ class SqlUnit(
     ReferralQueries,
     CouponQueries,
     LoyaltyQueries,
+    ProfileQueries,
+    InventoryQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

@@ -12,9 +12,9 @@ from starlette.datastructures import State
 from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
 from patron.surfaces.talon_one.integration import audiences as integration_audiences
+from patron.surfaces.talon_one.integration import inventory, profiles, reservations
 from patron.surfaces.talon_one.integration import loyalty as integration_loyalty
 from patron.surfaces.talon_one.integration import referrals as integration_referrals
-from patron.surfaces.talon_one.integration import reservations
 from patron.surfaces.talon_one.management import applications, coupons, loyalty
 from patron.surfaces.talon_one.management import audiences as management_audiences
 from patron.surfaces.talon_one.management import referrals as management_referrals
@@ -31,6 +31,8 @@ INTEGRATION: tuple[APIRouter, ...] = (
     integration_referrals.router,
     reservations.router,
     integration_loyalty.router,
+    profiles.router,
+    inventory.router,
 )
 
 
