@@ -12,8 +12,10 @@ from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
 from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.attributes import AttributeService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
+from patron.domain.promotions.managers import ManagerService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -45,6 +47,8 @@ class Services:
     applications: ApplicationService  # Talon.One applications and their keys
     campaigns: CampaignService  # campaigns and rulesets
     campaign_cache: CampaignCache  # compiled campaigns, per application
+    attributes: AttributeService  # declared custom attributes (Talon's)
+    managers: ManagerService  # Management API logins
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -108,6 +112,8 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
         campaigns=CampaignService(store),
         campaign_cache=CampaignCache(),
+        attributes=AttributeService(store),
+        managers=ManagerService(store),
     )
 
 

@@ -14,7 +14,9 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.attributes import AttributeQueries
 from patron.store.promotions.campaigns import CampaignQueries
+from patron.store.promotions.managers import ManagerQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -29,6 +31,8 @@ class SqlUnit(
     JobQueries,
     ApplicationQueries,
     CampaignQueries,
+    AttributeQueries,
+    ManagerQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

@@ -11,9 +11,21 @@ from starlette.datastructures import State
 
 from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
-from patron.surfaces.talon_one.management import applications
+from patron.surfaces.talon_one.management import (
+    applications,
+    attributes,
+    campaigns,
+    rulesets,
+    sessions,
+)
 
-MANAGEMENT: tuple[APIRouter, ...] = (applications.router,)
+MANAGEMENT: tuple[APIRouter, ...] = (
+    applications.router,
+    campaigns.router,
+    rulesets.router,
+    attributes.router,
+    sessions.router,
+)
 INTEGRATION: tuple[APIRouter, ...] = ()
 
 
