@@ -153,12 +153,15 @@ def test_the_current_sdks_update_body_creates_too_and_times_give_the_state(
     [scheduled] = shop.management.get_campaigns(shop.application_id, name="later").data
     response = httpx.put(
         f"{campaigns_url(shop)}/{scheduled.id}",
-        json={"startTime": None, "priority": 5},
+        json={"startTime": None, "priority": 5, "couponSettings": {"couponPattern": "X-####"}},
         headers=shop.management_headers(),
     )
     assert response.status_code == 200, response.text
     assert (response.json()["frontendState"], response.json()["priority"]) == ("running", 5)
     assert "startTime" not in response.json()
+    # What the SDKs need back is filled in: here the default characters.
+    settings = shop.management.get_campaign(shop.application_id, scheduled.id).coupon_settings
+    assert (settings.coupon_pattern, len(settings.valid_characters)) == ("X-####", 36)
 
 
 BAD_BODIES: list[tuple[Any, str]] = [

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from patron.domain.errors import Invalid, Problem
 from patron.domain.promotions.campaign_records import CampaignRecord, RulesetRecord, frontend_state
 from patron.domain.promotions.campaign_search import MAX_PAGE, Paging
+from patron.domain.promotions.campaigns import DEFAULT_PATTERN, DEFAULT_VALID_CHARACTERS
 from patron.surfaces.http.numbers import whole_number
 from patron.surfaces.talon_one.requests import MAX_ID
 from patron.surfaces.talon_one.wire import moment
@@ -62,6 +63,15 @@ def _limits(value: Any, key: str, problems: list[Problem]) -> Any:
         return ABSENT
     # ``entities`` is required by every SDK reading it back: none means the whole campaign.
     return tuple({"entities": [], **item} for item in value)
+
+
+def _code_settings(value: Any, key: str, problems: list[Problem]) -> Any:
+    """``CodeGeneratorSettings``: the SDKs need both keys back; a missing one is the default."""
+    if not isinstance(value, dict):
+        problems.append(Problem("an object", key))
+        return ABSENT
+    defaults = {"validCharacters": list(DEFAULT_VALID_CHARACTERS), "couponPattern": DEFAULT_PATTERN}
+    return {**defaults, **value}
 
 
 def integer(value: Any, key: str, problems: list[Problem], low: int = 1, high: int = MAX_ID) -> Any:
@@ -110,8 +120,8 @@ CAMPAIGN_FIELDS: dict[str, tuple[str, Reader, bool]] = {
     "priority": ("priority", _priority, False),
     "startTime": ("start_time", _time, True),
     "endTime": ("end_time", _time, True),
-    "couponSettings": ("coupon_settings", _object, True),
-    "referralSettings": ("referral_settings", _object, True),
+    "couponSettings": ("coupon_settings", _code_settings, True),
+    "referralSettings": ("referral_settings", _code_settings, True),
     "activeRulesetId": ("active_ruleset_id", integer, True),
 }
 
