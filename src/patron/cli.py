@@ -20,6 +20,7 @@ from patron import __version__
 from patron.commands.applications import applications_app
 from patron.commands.coupons import coupons_app
 from patron.commands.loyalty import loyalty_app
+from patron.commands.managers import managers_app
 from patron.commands.support import (
     JsonOption,
     WorkspaceOption,
@@ -55,6 +56,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(applications_app, name="applications")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(managers_app, name="managers")
 
 
 def _version(value: bool) -> None:

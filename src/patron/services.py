@@ -17,11 +17,13 @@ from patron.domain.people.changes import (
     ProfilesChanged,
 )
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.attributes import AttributeService
 from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
 from patron.domain.promotions.loyalty_service import LoyaltyService
+from patron.domain.promotions.managers import ManagerService
 from patron.domain.promotions.profile_service import ProfileService
 from patron.domain.promotions.profiles import erase_promotions_data
 from patron.domain.promotions.referrals import ReferralService
@@ -64,6 +66,8 @@ class Services:
     reservations: ReservationService = field(init=False)  # who holds which coupon
     loyalty: LoyaltyService = field(init=False)  # loyalty programs and points ledgers
     profiles: ProfileService = field(init=False)  # Talon.One profiles: the workspace's customers
+    attributes: AttributeService = field(init=False)  # declared custom attributes (Talon's)
+    managers: ManagerService = field(init=False)  # Management API logins
 
     def __post_init__(self) -> None:
         store, settings = self.store, self.settings
@@ -77,6 +81,8 @@ class Services:
             "reservations": ReservationService(store),
             "loyalty": LoyaltyService(store),
             "profiles": ProfileService(store),
+            "attributes": AttributeService(store),
+            "managers": ManagerService(store),
         }
         for name, service in promotions.items():
             object.__setattr__(self, name, service)  # frozen: set once, here

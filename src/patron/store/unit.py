@@ -14,11 +14,13 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.attributes import AttributeQueries
 from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
 from patron.store.promotions.inventory import InventoryQueries
 from patron.store.promotions.loyalty import LoyaltyQueries
+from patron.store.promotions.managers import ManagerQueries
 from patron.store.promotions.profiles import ProfileQueries
 from patron.store.promotions.referrals import ReferralQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
@@ -41,6 +43,8 @@ class SqlUnit(
     LoyaltyQueries,
     ProfileQueries,
     InventoryQueries,
+    AttributeQueries,
+    ManagerQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

@@ -15,12 +15,24 @@ from patron.surfaces.talon_one.integration import audiences as integration_audie
 from patron.surfaces.talon_one.integration import inventory, profiles, reservations
 from patron.surfaces.talon_one.integration import loyalty as integration_loyalty
 from patron.surfaces.talon_one.integration import referrals as integration_referrals
-from patron.surfaces.talon_one.management import applications, coupons, loyalty
+from patron.surfaces.talon_one.management import (
+    applications,
+    attributes,
+    campaigns,
+    coupons,
+    loyalty,
+    rulesets,
+    sessions,
+)
 from patron.surfaces.talon_one.management import audiences as management_audiences
 from patron.surfaces.talon_one.management import referrals as management_referrals
 
 MANAGEMENT: tuple[APIRouter, ...] = (
     applications.router,
+    campaigns.router,
+    rulesets.router,
+    attributes.router,
+    sessions.router,
     management_audiences.router,
     management_referrals.router,
     coupons.router,
