@@ -14,6 +14,7 @@ from patron.domain.people.changes import CustomerDeleted, EventsRecorded, Profil
 from patron.domain.promotions.applications import ApplicationService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
+from patron.domain.promotions.sessions import SessionService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -45,6 +46,7 @@ class Services:
     applications: ApplicationService  # Talon.One applications and their keys
     campaigns: CampaignService  # campaigns and rulesets
     campaign_cache: CampaignCache  # compiled campaigns, per application
+    sessions: SessionService  # session updates and events (the Integration API's evaluation)
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -80,6 +82,7 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
         observer=observer,
     )
     apply_rows = customer_rows.apply_customer_rows
+    campaign_cache = CampaignCache()
     return Services(
         settings=settings,
         store=store,
@@ -107,7 +110,8 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
         ),
         applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
         campaigns=CampaignService(store),
-        campaign_cache=CampaignCache(),
+        campaign_cache=campaign_cache,
+        sessions=SessionService(store, campaign_cache, lock_wait_ms=settings.talon_lock_wait_ms),
     )
 
 

@@ -15,6 +15,8 @@ from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
 from patron.store.promotions.campaigns import CampaignQueries
+from patron.store.promotions.session_fallbacks import SessionFallbackQueries
+from patron.store.promotions.sessions import SessionQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -29,6 +31,8 @@ class SqlUnit(
     JobQueries,
     ApplicationQueries,
     CampaignQueries,
+    SessionQueries,
+    SessionFallbackQueries,  # stand-ins: keep last (see its module)
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

@@ -11,10 +11,11 @@ from starlette.datastructures import State
 
 from patron.surfaces.http.errors import answer_errors
 from patron.surfaces.talon_one.errors import ERRORS
+from patron.surfaces.talon_one.integration import events, sessions
 from patron.surfaces.talon_one.management import applications
 
 MANAGEMENT: tuple[APIRouter, ...] = (applications.router,)
-INTEGRATION: tuple[APIRouter, ...] = ()
+INTEGRATION: tuple[APIRouter, ...] = (sessions.router, events.router)
 
 
 def _app(routers: tuple[APIRouter, ...], state: State) -> FastAPI:
