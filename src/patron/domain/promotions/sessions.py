@@ -565,6 +565,7 @@ def _next_session(
         )
     return replace(
         stored,
+        profile_id=profile_id,
         state=str(fields["state"]),
         data=fields,
         total=engine.total,

@@ -18,13 +18,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, delete, func, insert, select, text, true, update
+from sqlalchemy import BigInteger, and_, delete, func, insert, literal, select, text, true, update
 from sqlalchemy.exc import DBAPIError
 
 from patron.domain.promotions.model import Usage
 from patron.domain.promotions.session_ports import ProfileTotals, StoredAnswer, StoredSession
 from patron.store.promotions.tables import campaign_usage, customer_sessions, idempotent_answers
 from patron.store.schema import customer_segments, segment_members
+from patron.store.types import Amount
 from patron.store.unit_base import UnitBase
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -172,7 +173,8 @@ class SessionQueries(UnitBase):
         limit: Decimal | None,
     ) -> bool:
         key = _usage_key(campaign_id, action, profile_id)
-        within = true() if limit is None else campaign_usage.c.used + amount <= limit
+        # (The sum is typed as the column's storage: the limit is bound as an Amount too.)
+        within = true() if limit is None else campaign_usage.c.used + amount <= _amount(limit)
         raised = self.connection.execute(
             update(campaign_usage).where(key, within).values(used=campaign_usage.c.used + amount)
         )
@@ -234,6 +236,10 @@ class SessionQueries(UnitBase):
                 created_at=answer.created_at,
             )
         )
+
+
+def _amount(value: Decimal) -> Any:
+    return literal(value, Amount())
 
 
 def _usage_key(campaign_id: int, action: str, profile_id: str) -> Any:
