@@ -33,6 +33,7 @@ MAX_TOTAL_QUANTITY = 10_000
 MAX_CODES = 100
 MAX_ID = 1000
 MAX_CODE = 200
+MAX_REFERRAL = 100  # what the SDKs accept back
 SESSION = "customerSession"
 
 
@@ -234,7 +235,7 @@ _CHECKS: dict[str, Any] = {
     "profileId": _text,
     "storeIntegrationId": _text,
     "couponCodes": _texts,
-    "referralCode": lambda v, f, p: _text(v, f, p, MAX_CODE),
+    "referralCode": lambda v, f, p: _text(v, f, p, MAX_REFERRAL),
     "loyaltyCards": _texts,
     "state": _state,
     "cartItems": _cart,

@@ -89,14 +89,12 @@ def session_v2(session: StoredSession) -> dict[str, Any]:
     data = session.data
     items = cart_items(data.get("cartItems", ()))
     item_total = sum((Decimal(str(i["price"])) * i["quantity"] for i in items), Decimal(0))
-    return {
+    found = {
         "id": session.id,
         "created": moment(session.created_at),
         "integrationId": session.integration_id,
         "applicationId": session.application_id,
         "profileId": session.profile_id,
-        "storeIntegrationId": data.get("storeIntegrationId", ""),
-        "evaluableCampaignIds": [],
         "couponCodes": list(data.get("couponCodes", ())),
         "referralCode": data.get("referralCode", ""),
         "loyaltyCards": list(data.get("loyaltyCards", ())),
@@ -112,6 +110,9 @@ def session_v2(session: StoredSession) -> dict[str, Any]:
         "updated": moment(session.updated_at),
         "updateCount": session.update_count,
     }
+    if data.get("storeIntegrationId"):
+        found["storeIntegrationId"] = data["storeIntegrationId"]
+    return found
 
 
 def cart_items(items: Any) -> list[dict[str, Any]]:
