@@ -22,20 +22,18 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from patron.domain.clock import utcnow
-from patron.domain.errors import Conflict, Invalid, NotFound, Problem
+from patron.domain.errors import Conflict, Invalid, Problem
 from patron.domain.people.identity import IdentityResolver
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
-from patron.domain.promotions.campaign_records import CampaignRecord
-from patron.domain.promotions.evaluate import Evaluation, evaluate
+from patron.domain.promotions.evaluate import evaluate
 from patron.domain.promotions.session_commit import close, revoke
 from patron.domain.promotions.session_effects import effect_document
 from patron.domain.promotions.session_people import (
@@ -49,13 +47,25 @@ from patron.domain.promotions.session_people import (
 )
 from patron.domain.promotions.session_ports import SessionUnit, StoredAnswer, StoredSession
 from patron.domain.promotions.session_request import (
-    SESSION,
     SessionEvent,
     SessionRequest,
     SessionState,
-    engine_session,
     merge,
     transition,
+)
+from patron.domain.promotions.session_steps import (
+    Answer,
+    CustomEvent,
+    Idempotency,
+    Render,
+    SessionOutcome,
+    Update,
+    application_of,
+    check_session_id,
+    event_view,
+    gather_context,
+    next_session,
+    profile_id_of,
 )
 from patron.domain.segments.events.classify import SegmentationCache
 from patron.domain.store import Store
@@ -63,64 +73,7 @@ from patron.domain.store import Store
 SESSION_BUSY = "Too many requests are updating this session at the same time"
 PROFILE_BUSY = "Too many requests are updating this profile at the same time"
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-MAX_SESSION_ID = 1000
 TERMINAL = (SessionState.CLOSED, SessionState.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """An HTTP answer as the surface rendered it: what an Idempotency-Key replays."""
-
-    status: int
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Idempotency:
-    key: str
-    digest: str  # of the request: the same key with another request is refused
-
-
-@dataclass(frozen=True, slots=True)
-class SessionOutcome:
-    """Everything an answer may show (the surface picks per ``responseContent``)."""
-
-    application: model.Application
-    session: StoredSession
-    profile: ProfileView
-    effects: list[dict[str, Any]]
-    event: EventView
-    evaluation: Evaluation | None = None
-    triggered_campaigns: tuple[CampaignRecord, ...] = ()
-    coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
-    referral: model.Referral | None = None
-    loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
-    dry: bool = False
-
-
-Render = Callable[[SessionOutcome], Answer]
-
-
-@dataclass(frozen=True, slots=True)
-class CustomEvent:
-    """An event an integration sends (``POST /v2/events``, or v1 with a session)."""
-
-    type: str
-    attributes: Mapping[str, Any]
-    profile_id: str
-
-
-@dataclass
-class _Update:
-    """One update in progress, inside its transaction."""
-
-    unit: SessionUnit
-    caller: Caller
-    session_id: str
-    request: SessionRequest
-    now: datetime
-    dry: bool
-    event: CustomEvent | None = None
 
 
 class SessionService:
@@ -152,10 +105,10 @@ class SessionService:
     ) -> Answer:
         """Update (or, dry, preview) the session ``session_id``; the answer as rendered."""
         now = self._now(dry, now_override)
-        _check_session_id(session_id)
+        check_session_id(session_id)
 
         def work(unit: SessionUnit) -> Answer:
-            update = _Update(unit, caller, session_id, request, now, dry, event)
+            update = Update(unit, caller, session_id, request, now, dry, event)
             if dry:
                 return render(self._dry(update))
             return self._idempotent(
@@ -239,10 +192,10 @@ class SessionService:
         if not unit.lock_promotion_keys([key], self.lock_wait_ms):
             raise Conflict(message)
 
-    def _write(self, update: _Update) -> SessionOutcome:
+    def _write(self, update: Update) -> SessionOutcome:
         unit, caller, now = update.unit, update.caller, update.now
         self._lock(unit, f"session:{caller.application_id}:{update.session_id}", SESSION_BUSY)
-        application = _application(unit, caller)
+        application = application_of(unit, caller)
         stored = unit.get_customer_session(caller.application_id, update.session_id)
         if (
             stored is not None
@@ -251,7 +204,7 @@ class SessionService:
             and update.event is None
         ):  # a retry of the update that closed or cancelled it: the same answer
             return self._replayed(unit, application, stored)
-        profile_id = _profile_id(stored, update.request)
+        profile_id = profile_id_of(stored, update.request)
         if profile_id:
             self._lock(unit, f"profile:{caller.workspace_id}:{profile_id}", PROFILE_BUSY)
         fields = merge(stored.data if stored else {}, update.request)
@@ -260,7 +213,7 @@ class SessionService:
         kind = transition(stored.state if stored else None, fields["state"])
         resolver = IdentityResolver(unit, caller.workspace_id, now)
         profile = resolve_profile(unit, resolver, profile_id)
-        session = _next_session(update, stored, fields)
+        session = next_session(update, stored, fields)
         outcome = self._apply(update, application, session, stored, profile=profile, kind=kind)
         saved = replace(outcome.session, id=unit.save_customer_session(outcome.session))
         self._record(update, resolver, outcome, kind)
@@ -269,7 +222,7 @@ class SessionService:
 
     def _apply(
         self,
-        update: _Update,
+        update: Update,
         application: model.Application,
         session: StoredSession,
         stored: StoredSession | None,
@@ -278,7 +231,7 @@ class SessionService:
         kind: SessionEvent,
     ) -> SessionOutcome:
         unit, now = update.unit, update.now
-        event = _event_view(update, session, kind)
+        event = event_view(update, session, kind)
         if kind is SessionEvent.CANCELLED:
             cancelled = replace(session, effects=[], committed=None)
             return SessionOutcome(application, cancelled, profile, [], event)
@@ -312,7 +265,7 @@ class SessionService:
 
     def _evaluated(
         self,
-        update: _Update,
+        update: Update,
         application: model.Application,
         session: StoredSession,
         profile: ProfileView,
@@ -322,43 +275,9 @@ class SessionService:
     ) -> SessionOutcome:
         unit, now = update.unit, update.now
         compiled = self.cache.current(unit, application.id)
-        engine = engine_session(session.integration_id, session.data)
-        codes = list(engine.coupon_codes)
-        coupons = (
-            unit.coupons_for_codes(
-                application.id, application.case_sensitivity, codes, profile.integration_id
-            )
-            if codes
-            else {}
-        )
-        referral = (
-            unit.referral_for_code(
-                application.id, application.case_sensitivity, engine.referral_code
-            )
-            if engine.referral_code
-            else None
-        )
-        loyalty = (
-            unit.loyalty_for_profile(
-                update.caller.workspace_id, application.id, profile.integration_id, now
-            )
-            if profile.integration_id
-            else {}
-        )
-        usage = unit.campaign_usage([c.id for c in compiled.campaigns], profile.integration_id)
-        custom = update.event
-        context = model.EvaluationContext(
-            application,
-            engine,
-            profile.engine(),
-            model.Event(custom.type, dict(custom.attributes))
-            if custom
-            else model.Event(event.type),
-            coupons,
-            referral,
-            loyalty,
-            usage,
-        )
+        context = gather_context(update, application, session, profile, compiled.campaigns)
+        if update.event is None:
+            context = replace(context, event=model.Event(event.type))
         ids = update.request.evaluable_campaign_ids if update.dry else None
         evaluation = evaluate(
             context, compiled.campaigns, now, evaluable_campaign_ids=evaluable or ids
@@ -378,15 +297,15 @@ class SessionService:
             event,
             evaluation,
             triggered,
-            coupons,
-            referral,
-            loyalty,
+            context.coupons,
+            context.referral,
+            context.loyalty,
             update.dry,
         )
 
     def _record(
         self,
-        update: _Update,
+        update: Update,
         resolver: IdentityResolver,
         outcome: SessionOutcome,
         kind: SessionEvent,
@@ -441,19 +360,19 @@ class SessionService:
 
     # -- dry runs and events ---------------------------------------------------------------
 
-    def _dry(self, update: _Update) -> SessionOutcome:
+    def _dry(self, update: Update) -> SessionOutcome:
         unit, caller = update.unit, update.caller
-        application = _application(unit, caller)
+        application = application_of(unit, caller)
         stored = unit.get_customer_session(caller.application_id, update.session_id)
-        profile_id = _profile_id(stored, update.request)
+        profile_id = profile_id_of(stored, update.request)
         fields = dict(update.request.fields)
         fields["profileId"] = profile_id
         fields.setdefault("state", stored.state if stored else SessionState.OPEN.value)
-        session = _next_session(update, stored, fields)
+        session = next_session(update, stored, fields)
         profile = view_of(unit, caller.workspace_id, profile_id)
         kind = SessionEvent.CREATED if stored is None else SessionEvent.UPDATED
         return self._evaluated(
-            update, application, session, profile, _event_view(update, session, kind)
+            update, application, session, profile, event_view(update, session, kind)
         )
 
     def _event(
@@ -468,7 +387,7 @@ class SessionService:
     ) -> SessionOutcome:
         if not dry:
             self._lock(unit, f"profile:{caller.workspace_id}:{custom.profile_id}", PROFILE_BUSY)
-        application = _application(unit, caller)
+        application = application_of(unit, caller)
         resolver = IdentityResolver(unit, caller.workspace_id, now)
         if dry:
             profile = view_of(unit, caller.workspace_id, custom.profile_id)
@@ -477,12 +396,12 @@ class SessionService:
         open_session = unit.open_session_of_profile(caller.application_id, custom.profile_id)
         session_id = open_session.integration_id if open_session else ""
         request = SessionRequest({})
-        update = _Update(unit, caller, session_id, request, now, dry, custom)
+        update = Update(unit, caller, session_id, request, now, dry, custom)
         if open_session is not None:
             session = open_session
         else:
             fields = {"profileId": custom.profile_id, "state": "open"}
-            session = _next_session(update, None, fields)
+            session = next_session(update, None, fields)
         count = open_session.update_count if open_session else 0
         mid = message_id(
             caller.application_id,
@@ -503,81 +422,3 @@ class SessionService:
             record_event(unit, resolver, self.segmentations, profile, event, properties=properties)
             resolver.commit()
         return outcome
-
-
-# -- helpers -------------------------------------------------------------------------------------
-
-
-def _check_session_id(session_id: str) -> None:
-    if not session_id or len(session_id) > MAX_SESSION_ID:
-        raise Invalid.of([Problem(f"1 to {MAX_SESSION_ID} characters", "customerSessionId")])
-
-
-def _application(unit: SessionUnit, caller: Caller) -> model.Application:
-    found = unit.get_application(caller.workspace_id, caller.application_id)
-    if found is None:
-        raise NotFound("application", caller.application_id)
-    return found
-
-
-def _profile_id(stored: StoredSession | None, request: SessionRequest) -> str:
-    """The session's profile: the stored one; a request naming another is refused."""
-    sent = request.profile_id
-    if stored is None:
-        return sent or ""
-    if sent is not None and stored.profile_id and sent != stored.profile_id:
-        raise Invalid.of(
-            [
-                Problem(
-                    f"the session belongs to profile {stored.profile_id!r}: "
-                    "a session's profileId cannot change",
-                    f"{SESSION}.profileId",
-                )
-            ]
-        )
-    return stored.profile_id or sent or ""
-
-
-def _next_session(
-    update: _Update, stored: StoredSession | None, fields: dict[str, Any]
-) -> StoredSession:
-    unit, caller, now = update.unit, update.caller, update.now
-    engine = engine_session(update.session_id, fields)
-    profile_id = str(fields.get("profileId") or "")
-    if stored is None:
-        first = not profile_id or not unit.has_sessions(caller.workspace_id, profile_id)
-        return StoredSession(
-            id=0,
-            application_id=caller.application_id,
-            workspace_id=caller.workspace_id,
-            integration_id=update.session_id,
-            profile_id=profile_id,
-            state=str(fields["state"]),
-            data=fields,
-            total=engine.total,
-            first_session=first,
-            update_count=1,
-            effects=[],
-            committed=None,
-            created_at=now,
-            updated_at=now,
-            last_request=update.request.digest,
-        )
-    return replace(
-        stored,
-        profile_id=profile_id,
-        state=str(fields["state"]),
-        data=fields,
-        total=engine.total,
-        update_count=stored.update_count + 1,
-        updated_at=now,
-        last_request=update.request.digest,
-    )
-
-
-def _event_view(update: _Update, session: StoredSession, kind: SessionEvent) -> EventView:
-    if update.event is not None:
-        mid = message_id(session.application_id, session.integration_id, session.update_count, "c")
-        return EventView(event_id(mid), update.event.type, update.event.attributes, update.now, mid)
-    mid = message_id(session.application_id, session.integration_id, session.update_count, "s")
-    return EventView(event_id(mid), kind.value, {}, update.now, mid)

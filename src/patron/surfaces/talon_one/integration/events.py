@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 
 from patron.domain.errors import Invalid, Problem
 from patron.domain.promotions.session_request import SessionRequest, request_digest
-from patron.domain.promotions.sessions import Answer, CustomEvent, SessionOutcome
+from patron.domain.promotions.session_steps import Answer, CustomEvent, SessionOutcome
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.integration.session_json import (
     response_content,

@@ -22,7 +22,7 @@ from patron.domain.promotions.effects import RuleFailureReason
 from patron.domain.promotions.session_effects import discounts, plain
 from patron.domain.promotions.session_people import ProfileView
 from patron.domain.promotions.session_ports import StoredSession
-from patron.domain.promotions.sessions import Answer, SessionOutcome
+from patron.domain.promotions.session_steps import Answer, SessionOutcome
 from patron.surfaces.talon_one.wire import moment, number
 
 SAFE_FEATURES = ("coupons", "referrals", "loyalty")  # the enum every SDK accepts

@@ -20,7 +20,7 @@ from patron.domain.promotions.session_request import (
     parse_session_request,
     request_digest,
 )
-from patron.domain.promotions.sessions import Answer, Idempotency
+from patron.domain.promotions.session_steps import Answer, Idempotency
 from patron.services import Services
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.integration.session_json import (
