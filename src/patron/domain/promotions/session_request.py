@@ -31,6 +31,8 @@ from patron.domain.promotions.model import CartItem, Session
 MAX_CART_ITEMS = 1000
 MAX_TOTAL_QUANTITY = 10_000
 MAX_CODES = 100
+# A unit price or cost: 10,000 units of the dearest still add up to a storable total.
+MAX_PRICE = Decimal(100_000_000)
 MAX_ID = 1000
 MAX_CODE = 200
 MAX_REFERRAL = 100  # what the SDKs accept back
@@ -160,8 +162,8 @@ def _amount(value: Any, field: str, problems: list[Problem]) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or abs(amount) >= Decimal(10) ** 12:
-        problems.append(Problem("must be a finite number below 10^12", field))
+    if not amount.is_finite() or not 0 <= amount < MAX_PRICE:
+        problems.append(Problem(f"must be a number from 0 to below {MAX_PRICE:,}", field))
         return None
     return amount
 
