@@ -28,6 +28,7 @@ from patron.domain.promotions.profile_service import ProfileService
 from patron.domain.promotions.profiles import erase_promotions_data
 from patron.domain.promotions.referrals import ReferralService
 from patron.domain.promotions.reservations import ReservationService
+from patron.domain.promotions.sessions import SessionService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -68,13 +69,15 @@ class Services:
     profiles: ProfileService = field(init=False)  # Talon.One profiles: the workspace's customers
     attributes: AttributeService = field(init=False)  # declared custom attributes (Talon's)
     managers: ManagerService = field(init=False)  # Management API logins
+    sessions: SessionService = field(init=False)  # session updates and events (evaluation)
 
     def __post_init__(self) -> None:
         store, settings = self.store, self.settings
+        campaign_cache = CampaignCache()  # one per process, shared by whoever evaluates
         promotions = {
             "applications": ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
             "campaigns": CampaignService(store),
-            "campaign_cache": CampaignCache(),
+            "campaign_cache": campaign_cache,
             "audiences": AudienceService(store),
             "referrals": ReferralService(store),
             "coupons": CouponService(store),
@@ -83,6 +86,9 @@ class Services:
             "profiles": ProfileService(store),
             "attributes": AttributeService(store),
             "managers": ManagerService(store),
+            "sessions": SessionService(
+                store, campaign_cache, lock_wait_ms=settings.talon_lock_wait_ms
+            ),
         }
         for name, service in promotions.items():
             object.__setattr__(self, name, service)  # frozen: set once, here

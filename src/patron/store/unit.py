@@ -23,6 +23,7 @@ from patron.store.promotions.loyalty import LoyaltyQueries
 from patron.store.promotions.managers import ManagerQueries
 from patron.store.promotions.profiles import ProfileQueries
 from patron.store.promotions.referrals import ReferralQueries
+from patron.store.promotions.sessions import SessionQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -45,6 +46,7 @@ class SqlUnit(
     InventoryQueries,
     AttributeQueries,
     ManagerQueries,
+    SessionQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 
