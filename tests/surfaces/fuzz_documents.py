@@ -134,7 +134,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
             },
             {"state": "closed"},
         ],
-    ),  # fmt: skip
+    ),
     (
         "^/v2/events$",
         [
@@ -146,7 +146,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "responseContent": EVERYTHING,
             },
         ],
-    ),  # fmt: skip
+    ),
     ("^/v1/events$", [{"profileId": "ada", "type": "viewed", "sessionId": "s1", "attributes": {}}]),
     ("^/v2/audiences$", [{"name": "vip", "integration": "mparticle", "integrationId": "a1"}]),
     ("^/v2/audiences/", [{"name": "fans"}]),
@@ -160,7 +160,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 ]
             }
         ],
-    ),  # fmt: skip
+    ),
     (
         "^/v1/referrals$",
         [
@@ -173,7 +173,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "attributes": {"x": 1},
             }
         ],
-    ),  # fmt: skip
+    ),
     (
         "^/v1/referrals_for_multiple_advocates$",
         [
@@ -186,12 +186,12 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "referralPattern": "R-###",
             }
         ],
-    ),  # fmt: skip
+    ),
     ("^/v1/coupon_reservations/", [{"integrationIDs": ["ada", "bob"]}]),
     (
         "^/v2/customer_profiles$",
         [{"customerProfiles": [{"integrationId": "ada", "attributes": {"Name": "Ada"}}]}],
-    ),  # fmt: skip
+    ),
     (
         "^/v2/customer_profiles/",
         [
@@ -201,7 +201,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "audiencesChanges": {"adds": [AUDIENCE], "deletes": []},
             }
         ],
-    ),  # fmt: skip
+    ),
     ("^/v1/customer_profiles/", [{"attributes": {"Name": "Ada"}}]),
     ("/campaigns$", [NEW_CAMPAIGN]),
     (
@@ -215,7 +215,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "tags": ["a"],
             }
         ],
-    ),  # fmt: skip
+    ),
     ("/rulesets", [{"rules": RULES, "bindings": [], "rbVersion": "v2", "activate": True}]),
     ("/coupons$", [{"numberOfCoupons": 2, **COUPON_TERMS, "couponPattern": "FZ-####"}]),
     ("/coupons_with_recipients$", [{"recipientsIntegrationIds": ["ada", "bob"], "usageLimit": 1}]),
@@ -237,7 +237,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "editable": True,
             }
         ],
-    ),  # fmt: skip
+    ),
     (
         "/add_points$",
         [
@@ -255,7 +255,7 @@ TALON_TEMPLATES: list[tuple[str, list[Any]]] = [
                 "pendingUntil": "2020-01-01T00:00:00Z",
             },
         ],
-    ),  # fmt: skip
+    ),
     ("/deduct_points$", [{"points": 10, "name": "spend", "subledgerId": ""}]),
     ("^/v1/sessions$", [TALON_LOGIN]),
 ]

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 
 from patron.app import PatronApp, create_app
+from patron.domain.promotions.loyalty import Program
 from patron.services import open_services
 from patron.settings import Settings
-from patron.domain.promotions.loyalty import Program
 from tests.chaos import scale
 from tests.surfaces.fuzz_documents import NEW_CAMPAIGN, RULES, SESSION, TALON_LOGIN, Known, resolved
 from tests.surfaces.fuzzing import (
