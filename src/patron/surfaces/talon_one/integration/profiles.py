@@ -66,7 +66,8 @@ def _ids(value: Any, field: str, problems: list[Problem]) -> tuple[int, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(
-        isinstance(item, int) and not isinstance(item, bool) for item in value
+        isinstance(item, int) and not isinstance(item, bool) and 0 < item <= requests.MAX_ID
+        for item in value
     ):
         problems.append(Problem("must be a list of integer ids", field))
         return ()
