@@ -15,6 +15,7 @@ from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.loyalty import Program
 from patron.services import Services
 from tests.conftest import make_workspace
+from tests.surfaces.serving import crash_then_continue, fail
 from tests.surfaces.talon_one.support import error_body
 
 pytestmark = pytest.mark.anyio
@@ -105,3 +106,52 @@ async def test_refused_points_change_nothing(api: httpx.AsyncClient, shop: dict[
         assert response.status_code == 400, response.text
     ledger = await api.get(base, headers=shop["management"])
     assert ledger.json()["ledger"]["totalActivePoints"] == 5
+
+
+async def test_unknown_routes_and_methods_answer_in_talons_format(
+    api: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
+    """Both apps: 404 for a path neither has, 405 for a method a path does not take."""
+    calls = [
+        ("integration", "GET", "/v2/nothing", 404),
+        ("integration", "GET", "/v2/customer_sessions/s1", 405),
+        ("integration", "PATCH", "/v2/events", 405),
+        ("management", "GET", "/v1/applications/1/nothing", 404),
+        ("management", "PATCH", shop["campaign"], 405),
+        ("management", "DELETE", "/v1/attributes", 405),
+    ]
+    for surface, method, path, status in calls:
+        response = await api.request(method, path, headers=shop[surface])
+        assert response.status_code == status, (method, path, response.text)
+        assert response.headers["content-type"] == "application/json"
+        error_body(response.json(), status)
+
+
+@pytest.mark.parametrize("surface", ["integration", "management"])
+async def test_an_unexpected_error_is_a_500_in_talons_format_on_a_kept_connection(
+    app_services: tuple[object, Services],
+    shop: dict[str, Any],
+    surface: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, services = app_services
+    headers = shop[surface]
+    if surface == "integration":
+        monkeypatch.setattr(services.audiences, "create", fail)
+        path, after = "/v2/audiences", "/v2/audiences/999"
+    else:
+        monkeypatch.setattr(services.campaigns, "search", fail)
+        path, after = shop["campaign"].rpartition("/")[0], shop["campaign"]
+    crash = await crash_then_continue(
+        app,
+        caplog,
+        lambda client: client.request(
+            "POST" if surface == "integration" else "GET", path, json={"name": "a"}, headers=headers
+        ),
+        lambda client: client.request(
+            "PUT" if surface == "integration" else "GET", after, json={"name": "b"}, headers=headers
+        ),
+    )
+    body = error_body(crash.failed.json(), 500)
+    assert body["requestId"] == crash.request_id
