@@ -51,7 +51,7 @@ pytestmark = pytest.mark.chaos
 
 @dataclass
 class Tally:
-    routes: int
+    routes: set[str]
     sent: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     succeeded: set[tuple[str, str]] = field(default_factory=set)  # (method, route) with a 2xx
@@ -64,11 +64,12 @@ class Tally:
 
     def summary(self, database: str) -> str:
         by_class = Counter(f"{status // 100}xx" for status in self.statuses.elements())
-        reached = len({path for _, path in self.succeeded})
+        reached = {path for _, path in self.succeeded}
         return (
             f"fuzz on {database}: {self.sent} requests, {len(self.failures)} failed "
             f"(5xx or dropped connection), statuses {dict(sorted(by_class.items()))}, "
-            f"{reached} of {self.routes} routes answered a 2xx"
+            f"{len(reached)} of {len(self.routes)} routes answered a 2xx "
+            f"(not: {', '.join(sorted(self.routes - reached)) or 'none'})"
         )
 
 
@@ -255,7 +256,7 @@ def test_no_route_answers_5xx_or_drops_the_connection(
     )
     every_route = routes(app)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    tally = Tally(len({route.path for route in every_route}))
+    tally = Tally({route.path for route in every_route})
     with httpx.Client(base_url=url, limits=limits, timeout=60) as client:
         tenant = seed(client, keys, igrp)
 
