@@ -18,6 +18,7 @@ from rich.table import Table
 
 from patron import __version__
 from patron.commands.applications import applications_app
+from patron.commands.promotions import promotions_app
 from patron.commands.support import (
     JsonOption,
     WorkspaceOption,
@@ -51,6 +52,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(customers_app, name="customers")
 app.add_typer(events_app, name="events")
 app.add_typer(applications_app, name="applications")
+app.add_typer(promotions_app, name="promotions")
 
 
 def _version(value: bool) -> None:
