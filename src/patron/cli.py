@@ -18,6 +18,9 @@ from rich.table import Table
 
 from patron import __version__
 from patron.commands.applications import applications_app
+from patron.commands.coupons import coupons_app
+from patron.commands.loyalty import loyalty_app
+from patron.commands.managers import managers_app
 from patron.commands.promotions import promotions_app
 from patron.commands.support import (
     JsonOption,
@@ -52,6 +55,9 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(customers_app, name="customers")
 app.add_typer(events_app, name="events")
 app.add_typer(applications_app, name="applications")
+app.add_typer(coupons_app, name="coupons")
+app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(managers_app, name="managers")
 app.add_typer(promotions_app, name="promotions")
 
 

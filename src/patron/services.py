@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from patron.domain.changes import Subscriptions
 from patron.domain.clock import utcnow
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import CustomerService
 from patron.domain.jobs.runner import AsyncActionService
-from patron.domain.people.changes import CustomerDeleted, EventsRecorded, ProfilesChanged
+from patron.domain.people.changes import (
+    CustomerDeleted,
+    CustomerErasing,
+    EventsRecorded,
+    ProfilesChanged,
+)
 from patron.domain.promotions.applications import ApplicationService
+from patron.domain.promotions.attributes import AttributeService
+from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
+from patron.domain.promotions.coupons import CouponService
+from patron.domain.promotions.loyalty_service import LoyaltyService
+from patron.domain.promotions.managers import ManagerService
+from patron.domain.promotions.profile_service import ProfileService
+from patron.domain.promotions.profiles import erase_promotions_data
+from patron.domain.promotions.referrals import ReferralService
+from patron.domain.promotions.reservations import ReservationService
+from patron.domain.promotions.sessions import SessionService
 from patron.domain.segments.customers.membership import MembershipCache, MembershipListener
 from patron.domain.segments.customers.service import CustomerSegmentService
 from patron.domain.segments.customers.sweeper import SegmentSweeper
@@ -42,9 +57,41 @@ class Services:
     segments: SegmentService
     segment_groups: SegmentGroupService
     async_actions: AsyncActionService[SqlUnit]
-    applications: ApplicationService  # Talon.One applications and their keys
-    campaigns: CampaignService  # campaigns and rulesets
-    campaign_cache: CampaignCache  # compiled campaigns, per application
+    # The promotions capability (Talon.One): built from the store and settings below.
+    applications: ApplicationService = field(init=False)  # applications and their keys
+    campaigns: CampaignService = field(init=False)  # campaigns and rulesets
+    campaign_cache: CampaignCache = field(init=False)  # compiled campaigns, per application
+    audiences: AudienceService = field(init=False)  # audiences (static customer segments)
+    referrals: ReferralService = field(init=False)  # referral codes
+    coupons: CouponService = field(init=False)  # a campaign's coupon codes
+    reservations: ReservationService = field(init=False)  # who holds which coupon
+    loyalty: LoyaltyService = field(init=False)  # loyalty programs and points ledgers
+    profiles: ProfileService = field(init=False)  # Talon.One profiles: the workspace's customers
+    attributes: AttributeService = field(init=False)  # declared custom attributes (Talon's)
+    managers: ManagerService = field(init=False)  # Management API logins
+    sessions: SessionService = field(init=False)  # session updates and events (evaluation)
+
+    def __post_init__(self) -> None:
+        store, settings = self.store, self.settings
+        campaign_cache = CampaignCache()  # one per process, shared by whoever evaluates
+        promotions = {
+            "applications": ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+            "campaigns": CampaignService(store),
+            "campaign_cache": campaign_cache,
+            "audiences": AudienceService(store),
+            "referrals": ReferralService(store),
+            "coupons": CouponService(store),
+            "reservations": ReservationService(store),
+            "loyalty": LoyaltyService(store),
+            "profiles": ProfileService(store),
+            "attributes": AttributeService(store),
+            "managers": ManagerService(store),
+            "sessions": SessionService(
+                store, campaign_cache, lock_wait_ms=settings.talon_lock_wait_ms
+            ),
+        }
+        for name, service in promotions.items():
+            object.__setattr__(self, name, service)  # frozen: set once, here
 
     async def close(self) -> None:
         await self.async_actions.stop()
@@ -105,9 +152,6 @@ async def open_services(settings: Settings, *, migrate: bool = True, wait: bool 
             },
             observer=observer,
         ),
-        applications=ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
-        campaigns=CampaignService(store),
-        campaign_cache=CampaignCache(),
     )
 
 
@@ -131,4 +175,5 @@ def subscriptions(memberships: MembershipCache) -> Subscriptions[SqlUnit]:
     subscribed.subscribe(ProfilesChanged, membership.profiles_changed)
     subscribed.subscribe(EventsRecorded, membership.events_recorded)
     subscribed.subscribe(CustomerDeleted, membership.customer_deleted)
+    subscribed.subscribe(CustomerErasing, erase_promotions_data)
     return subscribed

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite `synchronous` pragma: FULL survives power loss, NORMAL a crash.",
     )
+    talon_lock_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        description="How long a Talon.One session or profile update waits for another "
+        "update of the same session or profile before answering 409.",
+    )
     keys_dir: str = Field(
         default="",
         description="Folder for the first start's keys file when no terminal shows them "

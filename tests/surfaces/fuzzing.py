@@ -126,6 +126,12 @@ CREDENTIALS: dict[str, Callable[[Mapping[str, str]], dict[str, str]]] = {
         "X-App-Token": keys["voucherify_app_token"],
     },
     "infinity": lambda keys: {"Authorization": f"Bearer {keys['config_api_key']}"},
+    "talon_integration": lambda keys: {
+        "Authorization": f"ApiKey-v1 {keys['talon_integration_key']}"
+    },
+    "talon_management": lambda keys: {
+        "Authorization": f"ManagementKey-v1 {keys['talon_management_key']}"
+    },
 }
 
 
@@ -134,6 +140,15 @@ def _is_text(value: Any) -> bool:
 
 
 # What each surface's error bodies look like (the status is checked apart).
+def _talon_error(body: Any, status: int) -> bool:
+    return (
+        body.get("StatusCode") == status
+        and _is_text(body.get("message"))
+        and isinstance(body.get("errors"), list)
+        and all({"title", "source"} <= set(item) for item in body["errors"])
+    )
+
+
 ERROR_SHAPES: dict[str, Callable[[Any, int], bool]] = {
     "api": lambda body, status: (
         _is_text(body.get("code")) and _is_text(body.get("message")) and "request_id" in body
@@ -153,6 +168,8 @@ ERROR_SHAPES: dict[str, Callable[[Any, int], bool]] = {
         and _is_text(body["error"].get("type"))
         and _is_text(body["error"].get("message"))
     ),
+    "talon_integration": _talon_error,
+    "talon_management": _talon_error,
 }
 
 

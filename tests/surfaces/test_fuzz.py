@@ -94,13 +94,21 @@ def logged_errors() -> Iterator[list[logging.LogRecord]]:
 
 
 async def _workspace(settings: Settings) -> tuple[dict[str, str], int]:
+    """The fuzz's workspace, with a Talon.One application: their keys, and its igrp."""
     services = await open_services(settings)
     try:
         issued = await services.workspaces.create(name="fuzz")
+        application = await services.applications.create(workspace="fuzz", name="Shop")
     finally:
         await services.close()
     assert issued.igrp is not None
-    return dict(issued.keys), issued.igrp
+    keys = {
+        **issued.keys,
+        "talon_integration_key": application.integration_key,
+        "talon_management_key": application.management_key,
+        "application_id": str(application.application.id),
+    }
+    return keys, issued.igrp
 
 
 @pytest.fixture
@@ -142,6 +150,7 @@ def seed(client: httpx.Client, keys: dict[str, str], igrp_number: int) -> Tenant
         "igrp": (str(igrp_number),),
         "segment": (_created(event_segment, "segment"), "1"),
         "group": (_created(group, "segmentGroupId"),),
+        "application_id": (keys["application_id"],),
     }
     return Tenant(keys, known)
 

@@ -14,7 +14,16 @@ from patron.store.customers.queries import CustomerQueries
 from patron.store.jobs.queries import JobQueries
 from patron.store.people.queries import PeopleQueries
 from patron.store.promotions.applications import ApplicationQueries
+from patron.store.promotions.attributes import AttributeQueries
+from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
+from patron.store.promotions.coupons import CouponQueries
+from patron.store.promotions.inventory import InventoryQueries
+from patron.store.promotions.loyalty import LoyaltyQueries
+from patron.store.promotions.managers import ManagerQueries
+from patron.store.promotions.profiles import ProfileQueries
+from patron.store.promotions.referrals import ReferralQueries
+from patron.store.promotions.sessions import SessionQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
 from patron.store.tenancy.queries import TenancyQueries
@@ -29,6 +38,15 @@ class SqlUnit(
     JobQueries,
     ApplicationQueries,
     CampaignQueries,
+    AudienceQueries,
+    ReferralQueries,
+    CouponQueries,
+    LoyaltyQueries,
+    ProfileQueries,
+    InventoryQueries,
+    AttributeQueries,
+    ManagerQueries,
+    SessionQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

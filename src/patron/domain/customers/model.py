@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -72,3 +72,6 @@ class DeletionReport:
     events: int
     activities: int  # the entries their activity listed
     memberships: int
+    # What other capabilities erased with the customer, by kind (promotions:
+    # sessions, coupon reservations, referrals, loyalty ledger entries…).
+    related: dict[str, int] = field(default_factory=dict)

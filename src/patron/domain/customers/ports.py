@@ -36,6 +36,11 @@ class CustomerUnit(CustomerRowsUnit, CustomerReader, Protocol):
         """Unlink every userId and anonymousId from the customer (they become free)."""
         ...
 
+    def erasable_external_ids(self, workspace_id: str, customer_id: str) -> frozenset[str]:
+        """The external ids of the customer and of the profiles merged into it that no
+        other customer holds now (rows of other capabilities name the customer by them)."""
+        ...
+
     def erase_customer(self, workspace_id: str, customer_id: str) -> dict[str, int]:
         """Delete the customer, the profiles merged into it and everything referring to them;
         return how many rows went, by kind (customers, events, activities, memberships)."""

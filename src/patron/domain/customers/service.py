@@ -27,7 +27,7 @@ from patron.domain.customers.rows import apply_customer_rows
 from patron.domain.errors import Conflict, Invalid, NotFound, Problem
 from patron.domain.jobs.model import RowStatus
 from patron.domain.people.activity import ActivityQuery, ActivityType, new_activity
-from patron.domain.people.changes import CustomerDeleted
+from patron.domain.people.changes import CustomerDeleted, CustomerErasing
 from patron.domain.people.lookup import resolve_customer
 from patron.domain.people.ports import CustomerReader
 from patron.domain.people.profiles import Profile
@@ -191,20 +191,32 @@ class CustomerService:
 
         def work(unit: CustomerUnit) -> DeletionReport:
             profile = resolve_customer(unit, workspace_id, ref, deleted=True)
-            counts = unit.erase_customer(workspace_id, profile.id)
-            return DeletionReport(
-                id=new_id("del"),
-                customer_id=profile.id,
-                created_at=now,
-                customers=counts.get("customers", 0),
-                events=counts.get("events", 0),
-                # Every entry the customer's activity listed: recorded ones, one
-                # per event, and customer.created for each profile.
-                activities=sum(counts.get(k, 0) for k in ("activities", "events", "customers")),
-                memberships=counts.get("memberships", 0),
-            )
+            return erase_customer(unit, profile, now)
 
         return await self.store.write(work)
+
+
+def erase_customer(unit: CustomerUnit, profile: Profile, now: datetime) -> DeletionReport:
+    """Permanently delete ``profile`` (and the profiles merged into it) in the open
+    transaction: first what other capabilities keep about it (:class:`CustomerErasing`),
+    then its events, activity, memberships, identities and the profiles themselves."""
+    workspace_id = profile.workspace_id
+    external_ids = unit.erasable_external_ids(workspace_id, profile.id)
+    erasing = CustomerErasing(workspace_id, profile, external_ids, now)
+    unit.publish(erasing)
+    counts = unit.erase_customer(workspace_id, profile.id)
+    return DeletionReport(
+        id=new_id("del"),
+        customer_id=profile.id,
+        created_at=now,
+        customers=counts.get("customers", 0),
+        events=counts.get("events", 0),
+        # Every entry the customer's activity listed: recorded ones, one
+        # per event, and customer.created for each profile.
+        activities=sum(counts.get(k, 0) for k in ("activities", "events", "customers")),
+        memberships=counts.get("memberships", 0),
+        related=dict(sorted(erasing.erased.items())),
+    )
 
 
 def _naming(profile: Profile, row: dict[str, Any], ref: str) -> dict[str, Any]:

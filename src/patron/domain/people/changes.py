@@ -40,3 +40,21 @@ class CustomerDeleted(Change):
     workspace_id: str
     profile: Profile
     now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerErasing(Change):
+    """A customer (with the profiles merged into it) is about to be permanently deleted.
+
+    Published before the customer's own rows go, in the same transaction:
+    a capability that keeps rows naming the customer erases them now, and
+    adds how many it erased, by kind, to ``erased`` (the deletion report).
+    ``external_ids``: the ids (userId / integrationId / source_id) that
+    named the customer and belong to no other customer now.
+    """
+
+    workspace_id: str
+    profile: Profile
+    external_ids: frozenset[str]
+    now: datetime
+    erased: dict[str, int] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from patron.domain.errors import Invalid
@@ -27,6 +28,16 @@ from patron.domain.promotions.campaigns import (
 from patron.domain.promotions.ports import CampaignDefinition
 
 LIMIT_ACTIONS = frozenset(LimitAction)
+
+
+class FrontendState(StrEnum):
+    """What Talon's Campaign Manager shows: the state, and the times, read at one moment."""
+
+    EXPIRED = "expired"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    DISABLED = "disabled"
+    ARCHIVED = "archived"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,20 @@ class RulesetRecord:
     def document(self) -> dict[str, Any]:
         """The ruleset as the compiler and Talon's ``Ruleset`` read it."""
         return {"rules": list(self.rules), "bindings": list(self.bindings)}
+
+
+def frontend_state(record: CampaignRecord, now: datetime) -> FrontendState:
+    """``archived`` and ``disabled`` as stored; an enabled campaign is ``expired`` from its
+    end time, ``scheduled`` before its start time, else ``running``."""
+    if record.state == CampaignState.ARCHIVED:
+        return FrontendState.ARCHIVED
+    if record.state == CampaignState.DISABLED:
+        return FrontendState.DISABLED
+    if record.end_time is not None and record.end_time <= now:
+        return FrontendState.EXPIRED
+    if record.start_time is not None and record.start_time > now:
+        return FrontendState.SCHEDULED
+    return FrontendState.RUNNING
 
 
 def code_settings(settings: Mapping[str, Any] | None) -> CodeSettings:

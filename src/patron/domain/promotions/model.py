@@ -128,6 +128,7 @@ class LoyaltyBalance:
     expired: Decimal = ZERO
     spent: Decimal = ZERO
     tentative_current: Decimal | None = None  # None: the current balance
+    negative: Decimal = ZERO  # points the customer owes (a rolled-back addition already spent)
 
     @property
     def tentative(self) -> Decimal:
@@ -141,6 +142,7 @@ class LoyaltyProgram:
     id: int
     name: str = ""
     balance: LoyaltyBalance = LoyaltyBalance()  # the main ledger
+    title: str = ""
     subledgers: Mapping[str, LoyaltyBalance] = field(default_factory=dict)
     default_pending: timedelta | None = None  # points become active this long after earning
     default_validity: timedelta | None = None  # and expire this long after that

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from patron.domain.customers.model import CustomerOrder, CustomerQuery
 from patron.domain.errors import Invalid
 from patron.domain.people.activity import Activity, ActivityQuery, ActivityType
-from patron.domain.people.profiles import Profile
+from patron.domain.people.profiles import IdentityKind, Profile
 from patron.store.people.profile_rows import profile_from_row
 from patron.store.schema import (
     async_action_results,
@@ -238,6 +238,28 @@ class CustomerQueries(UnitBase):
                 identities.c.customer_id == customer_id,
             )
         )
+
+    def erasable_external_ids(self, workspace_id: str, customer_id: str) -> frozenset[str]:
+        ids = self._with_merged_profiles(workspace_id, customer_id)
+        named = set(
+            self.connection.scalars(
+                select(customers.c.external_id).where(
+                    customers.c.workspace_id == workspace_id,
+                    customers.c.id.in_(ids),
+                    customers.c.external_id.is_not(None),
+                )
+            )
+        )
+        # A deleted customer's ids are free again: another customer may hold one now.
+        taken = self.connection.scalars(
+            select(identities.c.value).where(
+                identities.c.workspace_id == workspace_id,
+                identities.c.kind == IdentityKind.USER_ID.value,
+                identities.c.value.in_(sorted(named)),
+                identities.c.customer_id.not_in(ids),
+            )
+        )
+        return frozenset(named - set(taken))
 
     def erase_customer(self, workspace_id: str, customer_id: str) -> dict[str, int]:
         ids = self._with_merged_profiles(workspace_id, customer_id)

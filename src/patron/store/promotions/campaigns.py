@@ -80,6 +80,13 @@ class CampaignQueries(UnitBase):
         )
         return [RulesetRecord(**row) for row in self.connection.execute(query).mappings()]
 
+    def mark_ruleset_activated(self, ruleset_id: int, now: datetime) -> None:
+        self.connection.execute(
+            update(rulesets)
+            .where(rulesets.c.id == ruleset_id, rulesets.c.activated_at.is_(None))
+            .values(activated_at=now)
+        )
+
     def campaign_definitions(self, application_id: int) -> list[CampaignDefinition]:
         """Every campaign of the application that is not deleted, with its active ruleset."""
         query = (

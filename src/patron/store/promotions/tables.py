@@ -212,11 +212,30 @@ loyalty_ledger = Table(
     # What wrote it: a session (closed), the Management API, or a rollback.
     Column("application_id", Integer),
     Column("session_integration_id", String(EXTERNAL_ID)),
-    Column("transaction_uuid", String(64), nullable=False),
+    Column("transaction_uuid", String(64), nullable=False, index=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # A deduction: how much it took from each addition ({"<ledger id>": "<points>"}),
+    # so that rolling it back gives each share back where it came from.
+    Column("sources", Json),
+    Column("reversed_at", UTCDateTime()),  # when its transaction was rolled back
     Index(
         "ix_loyalty_ledger_balance", "program_id", "integration_id", "subledger_id", "expiry_date"
     ),
+)
+
+# One row per customer, program and subledger: the points the customer owes
+# (a rolled-back addition that was already spent), and the row every change
+# to that ledger locks first, so two deductions at once never spend the same
+# points (PostgreSQL; SQLite has one writer anyway). ``created_at``: joined.
+loyalty_accounts = Table(
+    "loyalty_accounts",
+    metadata,
+    Column("program_id", Integer, ForeignKey("loyalty_programs.id"), primary_key=True),
+    Column("integration_id", String(EXTERNAL_ID), primary_key=True),
+    Column("subledger_id", String(200), primary_key=True),
+    Column("negative", Amount(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 # Attributes and custom event types declared with ``POST /v1/attributes``.
@@ -246,8 +265,13 @@ audiences = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("workspace_id", String(ID), ForeignKey("workspaces.id"), nullable=False),
+    # Deleting the segment (through any surface) deletes its audience id.
     Column(
-        "segment_id", String(ID), ForeignKey("customer_segments.id"), nullable=False, unique=True
+        "segment_id",
+        String(ID),
+        ForeignKey("customer_segments.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
     ),
     Column("integration", String(100)),
     Column("integration_id", String(EXTERNAL_ID)),

@@ -43,9 +43,12 @@ TABLE: dict[type[BaseException], Answer] = {
 
 
 def pointer(field: str | None) -> str:
-    """A problem's field (``customerSession.cartItems.0.quantity``) as a JSON pointer."""
+    """A problem's field (``customerSession.cartItems.0.quantity``) as a JSON pointer;
+    a field that is one already (a ruleset's ``/rules/0/condition/1``) stays as it is."""
     if not field:
         return ""
+    if field.startswith("/"):
+        return field
     parts = field.replace("[", ".").replace("]", "").split(".")
     return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts if p)
 

@@ -20,6 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from patron.domain.clock import utcnow
 from patron.domain.customers import rows as customer_rows
 from patron.domain.customers.service import validate_page
 from patron.domain.errors import Invalid, Problem, TooLarge
@@ -31,6 +32,7 @@ from patron.surfaces.http.url import refuse_unstorable_text
 from patron.surfaces.voucherify import customer_rows as voucherify_rows
 from patron.surfaces.voucherify import wire
 from patron.surfaces.voucherify.customer_rows import CUSTOMER_PROPERTIES, customer_row
+from patron.surfaces.voucherify.redeemables import redeemables_page
 
 MB = 1024 * 1024
 # Voucherify's limit for bulk requests (CSV files: PATRON_CSV_IMPORT_MAX_MB, 10 by default).
@@ -197,22 +199,12 @@ async def list_customer_activities(request: Request, customer_id: str) -> Respon
 
 @router.get("/customers/{customer_id}/redeemables")
 async def list_customer_redeemables(request: Request, customer_id: str) -> Response:
-    """The codes a customer holds: none until promotions exist (filters are accepted)."""
+    """The codes a customer holds: coupons reserved for or addressed to them, referral
+    codes they advocate, loyalty balances (filters are accepted, not applied)."""
     services, workspace_id = await _open(request)
-    query = wire.Query(request.query_params)
-    validate_page(query.integer("limit", 10))
-    query.check()
-    await services.customers.profile(workspace_id=workspace_id, ref=customer_id)
-    return JSONResponse(
-        {
-            "object": "list",
-            "data_ref": "data",
-            "data": [],
-            "total": 0,
-            "has_more": False,
-            "more_starting_after": None,
-        }
-    )
+    found = await services.profiles.holdings(workspace_id=workspace_id, ref=customer_id)
+    page = redeemables_page(found.holdings, found.profile.id, request.query_params, utcnow())
+    return JSONResponse(page)
 
 
 @router.get("/customers/{customer_id}/segments")

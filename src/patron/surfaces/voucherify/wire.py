@@ -123,6 +123,9 @@ def deletion_json(report: DeletionReport) -> dict[str, Any]:
             "orders": 0,
             "order_events": 0,
             "customer": report.customers,
+            # What went with the customer in other capabilities (promotions: sessions,
+            # coupon reservations, referrals, loyalty ledger entries…), by kind.
+            **report.related,
         },
         "object": "pernament_deletion",  # sic: what Voucherify (and its SDKs) answer
     }

@@ -131,6 +131,7 @@ def upgrade() -> None:
             ["segment_id"],
             ["customer_segments.id"],
             name="fk_audiences_segment_id_customer_segments",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name="fk_audiences_workspace_id_workspaces"
@@ -218,12 +219,34 @@ def upgrade() -> None:
         sa.Column("session_integration_id", sa.String(length=1000), nullable=True),
         sa.Column("transaction_uuid", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("sources", Json, nullable=True),
+        sa.Column("reversed_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["program_id"],
             ["loyalty_programs.id"],
             name="fk_loyalty_ledger_program_id_loyalty_programs",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_loyalty_ledger"),
+    )
+    op.create_index(
+        "ix_loyalty_ledger_transaction_uuid", "loyalty_ledger", ["transaction_uuid"], unique=False
+    )
+    op.create_table(
+        "loyalty_accounts",
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("integration_id", sa.String(length=1000), nullable=False),
+        sa.Column("subledger_id", sa.String(length=200), nullable=False),
+        sa.Column("negative", Amount(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["program_id"],
+            ["loyalty_programs.id"],
+            name="fk_loyalty_accounts_program_id_loyalty_programs",
+        ),
+        sa.PrimaryKeyConstraint(
+            "program_id", "integration_id", "subledger_id", name="pk_loyalty_accounts"
+        ),
     )
     op.create_index(
         "ix_loyalty_ledger_balance",
@@ -408,6 +431,8 @@ def downgrade() -> None:
         "ix_loyalty_ledger_balance",
         table_name="loyalty_ledger",
     )
+    op.drop_table("loyalty_accounts")
+    op.drop_index("ix_loyalty_ledger_transaction_uuid", table_name="loyalty_ledger")
     op.drop_table("loyalty_ledger")
     op.drop_index(
         "ix_customer_sessions_workspace_id_profile_integration_id", table_name="customer_sessions"

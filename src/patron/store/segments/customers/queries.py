@@ -107,6 +107,26 @@ class CustomerSegmentQueries(SegmentVersions):
         )
         return bool(deleted)
 
+    def rename_customer_segment(
+        self, workspace_id: str, segment_id: str, name: str, now: datetime
+    ) -> None:
+        self.connection.execute(
+            update(customer_segments)
+            .where(
+                customer_segments.c.workspace_id == workspace_id,
+                customer_segments.c.id == segment_id,
+            )
+            .values(name=name, updated_at=now)
+        )
+
+    def segment_member_ids(self, segment_id: str) -> list[str]:
+        query = (
+            select(segment_members.c.customer_id)
+            .where(segment_members.c.segment_id == segment_id)
+            .order_by(segment_members.c.customer_id)
+        )
+        return list(self.connection.scalars(query))
+
     def count_segment_members(self, segment_id: str) -> int:
         query = select(func.count()).where(segment_members.c.segment_id == segment_id)
         return int(self.connection.scalar(query) or 0)

@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from patron.domain.promotions.loyalty import Program
 from patron.services import Services
 from patron.surfaces.talon_one import requests, wire
+from patron.surfaces.talon_one.management.loyalty_wire import program_json
 
 router = APIRouter(prefix="/v1", tags=["talon.one management"])
 
@@ -22,7 +24,11 @@ async def get_applications(request: Request) -> dict[str, Any]:
     services, workspace_id = await requests.management(request)
     found = await services.applications.of_workspace(workspace_id=workspace_id)
     account = await account_id(services, workspace_id)
-    data = [wire.application_json(application, account, []) for application in found]
+    programs = await services.loyalty.of_workspace(workspace_id=workspace_id)
+    data = [
+        wire.application_json(application, account, subscribed(programs, application.id, account))
+        for application in found
+    ]
     return {"totalResultSize": len(data), "data": data}
 
 
@@ -32,4 +38,17 @@ async def get_application(request: Request, application_id: str) -> dict[str, An
     application = await services.applications.get(
         workspace_id=workspace_id, application_id=requests.path_id(application_id, "application")
     )
-    return wire.application_json(application, await account_id(services, workspace_id), [])
+    account = await account_id(services, workspace_id)
+    programs = await services.loyalty.of_workspace(workspace_id=workspace_id)
+    return wire.application_json(
+        application, account, subscribed(programs, application.id, account)
+    )
+
+
+def subscribed(programs: list[Program], application_id: int, account: int) -> list[dict[str, Any]]:
+    """The loyalty programs the application subscribes to, as Talon lists them."""
+    return [
+        program_json(program, account)
+        for program in programs
+        if application_id in program.subscribed_applications
+    ]

@@ -1,0 +1,197 @@
+"""What evaluating sessions needs from storage, and the session as stored.
+
+Two groups of store methods: the sessions part's own (sessions, campaign
+usage counters, idempotent answers, locks) and the ones other parts of
+promotions own and the pipeline calls across (coupons, referrals, loyalty,
+audiences — see their modules for what each guarantees).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from patron.domain.people.ports import CustomerReader
+from patron.domain.promotions.applications import ApplicationUnit
+from patron.domain.promotions.campaign_records import CampaignRecord
+from patron.domain.promotions.model import Coupon, LoyaltyProgram, Referral, Usage
+from patron.domain.promotions.ports import CampaignReader
+from patron.domain.tracking.ports import TrackingUnit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A customer session as its last update left it."""
+
+    id: int  # 0: not stored yet
+    application_id: int
+    workspace_id: str
+    integration_id: str
+    profile_id: str  # "": anonymous
+    state: str
+    data: Mapping[str, Any]  # the request fields merged so far (see session_request)
+    total: Decimal
+    first_session: bool
+    update_count: int
+    effects: Sequence[Mapping[str, Any]]  # the current effects, as Talon's JSON
+    committed: Mapping[str, Any] | None  # what closing did (see session_commit)
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    last_request: str = ""  # the digest of the request that made this state
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """An answer kept for an ``Idempotency-Key``."""
+
+    request_digest: str
+    status: int
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileTotals:
+    closed_sessions: int = 0
+    total_sales: Decimal = Decimal(0)
+    segments: Mapping[str, str] = field(default_factory=dict)  # Patron segments: id -> name
+
+
+class SessionQueries(Protocol):
+    """The sessions part's own storage."""
+
+    def lock_promotion_keys(self, keys: Sequence[str], wait_ms: int) -> bool:
+        """Take these locks until the transaction ends, waiting at most ``wait_ms`` for
+        each; False when one stayed held by another transaction (nothing is then held
+        longer than the transaction). Where writers are serial (SQLite), True at once."""
+        ...
+
+    def get_customer_session(
+        self, application_id: int, integration_id: str
+    ) -> StoredSession | None: ...
+
+    def open_session_of_profile(self, application_id: int, profile_id: str) -> StoredSession | None:
+        """The profile's most recently updated open session in the application."""
+        ...
+
+    def save_customer_session(self, session: StoredSession) -> int:
+        """Insert (id 0) or update the session; return its id."""
+        ...
+
+    def has_sessions(self, workspace_id: str, profile_id: str) -> bool: ...
+
+    def profile_totals(self, workspace_id: str, customer_id: str, profile_id: str) -> ProfileTotals:
+        """Closed sessions, total sales (of closed sessions) and the customer's segments."""
+        ...
+
+    def campaign_usage(
+        self, campaign_ids: Collection[int], profile_id: str
+    ) -> dict[int, Usage]: ...
+
+    def take_campaign_usage(
+        self,
+        campaign_id: int,
+        action: str,
+        profile_id: str,
+        amount: Decimal,
+        limit: Decimal | None,
+    ) -> bool:
+        """Add ``amount`` to the counter (``profile_id`` "": the campaign's own) unless
+        that would pass ``limit`` (None: no limit); False, changing nothing, if it would."""
+        ...
+
+    def return_campaign_usage(
+        self, campaign_id: int, action: str, profile_id: str, amount: Decimal
+    ) -> None: ...
+
+    def idempotent_answer(
+        self, application_id: int, key: str, since: datetime
+    ) -> StoredAnswer | None:
+        """The answer kept for ``key``, if it was kept after ``since``."""
+        ...
+
+    def keep_idempotent_answer(
+        self, application_id: int, key: str, answer: StoredAnswer, expired_before: datetime
+    ) -> None:
+        """Keep ``answer`` for ``key`` (replacing an expired one, dropping expired ones)."""
+        ...
+
+
+class CrossPartQueries(Protocol):
+    """Methods other parts of promotions own (coupons, referrals, loyalty, audiences)."""
+
+    def coupons_for_codes(
+        self, application_id: int, case_sensitivity: str, codes: Sequence[str], integration_id: str
+    ) -> dict[str, Coupon]: ...
+
+    def redeem_coupon(self, coupon_id: int, integration_id: str, discount: Decimal) -> str | None:
+        """None when redeemed; else the rejection reason, and nothing changed."""
+        ...
+
+    def unredeem_coupon(self, coupon_id: int, integration_id: str, discount: Decimal) -> None: ...
+
+    def referral_for_code(
+        self, application_id: int, case_sensitivity: str, code: str
+    ) -> Referral | None: ...
+
+    def redeem_referral(self, referral_id: int, friend_integration_id: str) -> str | None: ...
+
+    def unredeem_referral(self, referral_id: int, friend_integration_id: str) -> None: ...
+
+    def loyalty_for_profile(
+        self, workspace_id: str, application_id: int, integration_id: str, now: datetime
+    ) -> dict[str, LoyaltyProgram]: ...
+
+    def add_points(
+        self,
+        *,
+        program_id: int,
+        integration_id: str,
+        subledger_id: str,
+        amount: Decimal,
+        transaction_uuid: str,
+        now: datetime,
+        start: datetime | None = None,
+        expiry: datetime | None = None,
+        name: str = "",
+        application_id: int | None = None,
+        session_id: str | None = None,
+    ) -> None: ...
+
+    def deduct_points(
+        self,
+        *,
+        program_id: int,
+        integration_id: str,
+        subledger_id: str,
+        amount: Decimal,
+        transaction_uuid: str,
+        now: datetime,
+        name: str = "",
+        application_id: int | None = None,
+        session_id: str | None = None,
+    ) -> bool:
+        """False (nothing written) when the active points are not enough."""
+        ...
+
+    def reverse_transaction(self, transaction_uuid: str, now: datetime) -> None: ...
+
+    def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]: ...
+
+
+class SessionUnit(
+    ApplicationUnit,
+    CampaignReader,
+    TrackingUnit,
+    CustomerReader,
+    SessionQueries,
+    CrossPartQueries,
+    Protocol,
+):
+    """Everything one session update reads and writes, in one transaction."""
+
+    def get_campaign(self, application_id: int, campaign_id: int) -> CampaignRecord | None: ...

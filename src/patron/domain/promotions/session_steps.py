@@ -1,0 +1,197 @@
+"""The pieces of a session update: its answer and outcome, and the steps around evaluating.
+
+See :mod:`.sessions` for the pipeline these serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.promotions import model
+from patron.domain.promotions.applications import Caller
+from patron.domain.promotions.campaign_records import CampaignRecord
+from patron.domain.promotions.campaigns import Campaign
+from patron.domain.promotions.evaluate import Evaluation
+from patron.domain.promotions.session_people import EventView, ProfileView, event_id, message_id
+from patron.domain.promotions.session_ports import SessionUnit, StoredSession
+from patron.domain.promotions.session_request import (
+    SESSION,
+    SessionEvent,
+    SessionRequest,
+    engine_session,
+)
+
+MAX_SESSION_ID = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer as the surface rendered it: what an Idempotency-Key replays."""
+
+    status: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    key: str
+    digest: str  # of the request: the same key with another request is refused
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """Everything an answer may show (the surface picks per ``responseContent``)."""
+
+    application: model.Application
+    session: StoredSession
+    profile: ProfileView
+    effects: list[dict[str, Any]]
+    event: EventView
+    evaluation: Evaluation | None = None
+    triggered_campaigns: tuple[CampaignRecord, ...] = ()
+    coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
+    referral: model.Referral | None = None
+    loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
+    dry: bool = False
+
+
+Render = Callable[[SessionOutcome], Answer]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomEvent:
+    """An event an integration sends (``POST /v2/events``, or v1 with a session)."""
+
+    type: str
+    attributes: Mapping[str, Any]
+    profile_id: str
+
+
+@dataclass
+class Update:
+    """One update in progress, inside its transaction."""
+
+    unit: SessionUnit
+    caller: Caller
+    session_id: str
+    request: SessionRequest
+    now: datetime
+    dry: bool
+    event: CustomEvent | None = None
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+
+def check_session_id(session_id: str) -> None:
+    if not session_id or len(session_id) > MAX_SESSION_ID:
+        raise Invalid.of([Problem(f"1 to {MAX_SESSION_ID} characters", "customerSessionId")])
+
+
+def application_of(unit: SessionUnit, caller: Caller) -> model.Application:
+    found = unit.get_application(caller.workspace_id, caller.application_id)
+    if found is None:
+        raise NotFound("application", caller.application_id)
+    return found
+
+
+def profile_id_of(stored: StoredSession | None, request: SessionRequest) -> str:
+    """The session's profile: the stored one; a request naming another is refused."""
+    sent = request.profile_id
+    if stored is None:
+        return sent or ""
+    if sent is not None and stored.profile_id and sent != stored.profile_id:
+        raise Invalid.of(
+            [
+                Problem(
+                    f"the session belongs to profile {stored.profile_id!r}: "
+                    "a session's profileId cannot change",
+                    f"{SESSION}.profileId",
+                )
+            ]
+        )
+    return stored.profile_id or sent or ""
+
+
+def next_session(
+    update: Update, stored: StoredSession | None, fields: dict[str, Any]
+) -> StoredSession:
+    unit, caller, now = update.unit, update.caller, update.now
+    engine = engine_session(update.session_id, fields)
+    profile_id = str(fields.get("profileId") or "")
+    if stored is None:
+        first = not profile_id or not unit.has_sessions(caller.workspace_id, profile_id)
+        return StoredSession(
+            id=0,
+            application_id=caller.application_id,
+            workspace_id=caller.workspace_id,
+            integration_id=update.session_id,
+            profile_id=profile_id,
+            state=str(fields["state"]),
+            data=fields,
+            total=engine.total,
+            first_session=first,
+            update_count=1,
+            effects=[],
+            committed=None,
+            created_at=now,
+            updated_at=now,
+            last_request=update.request.digest,
+        )
+    return replace(
+        stored,
+        profile_id=profile_id,
+        state=str(fields["state"]),
+        data=fields,
+        total=engine.total,
+        update_count=stored.update_count + 1,
+        updated_at=now,
+        last_request=update.request.digest,
+    )
+
+
+def event_view(update: Update, session: StoredSession, kind: SessionEvent) -> EventView:
+    if update.event is not None:
+        mid = message_id(session.application_id, session.integration_id, session.update_count, "c")
+        return EventView(event_id(mid), update.event.type, update.event.attributes, update.now, mid)
+    mid = message_id(session.application_id, session.integration_id, session.update_count, "s")
+    return EventView(event_id(mid), kind.value, {}, update.now, mid)
+
+
+def gather_context(
+    update: Update,
+    application: model.Application,
+    session: StoredSession,
+    profile: ProfileView,
+    campaigns: Sequence[Campaign],
+) -> model.EvaluationContext:
+    """What the engine looks at: the session, its customer, codes, points and usage."""
+    unit = update.unit
+    engine = engine_session(session.integration_id, session.data)
+    codes = list(engine.coupon_codes)
+    sensitivity = application.case_sensitivity
+    who = profile.integration_id
+    coupons = unit.coupons_for_codes(application.id, sensitivity, codes, who) if codes else {}
+    referral = None
+    if engine.referral_code:
+        referral = unit.referral_for_code(application.id, sensitivity, engine.referral_code)
+    loyalty = {}
+    if who:
+        loyalty = unit.loyalty_for_profile(
+            update.caller.workspace_id, application.id, who, update.now
+        )
+    custom = update.event
+    return model.EvaluationContext(
+        application,
+        engine,
+        profile.engine(),
+        model.Event(custom.type, dict(custom.attributes)) if custom else None,
+        coupons,
+        referral,
+        loyalty,
+        unit.campaign_usage([c.id for c in campaigns], who),
+    )

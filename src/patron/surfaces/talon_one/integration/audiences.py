@@ -1,0 +1,59 @@
+"""Audiences through the Integration API: ``/v2/audiences…`` and ``/v2/customer_audiences``.
+
+An audience is a static customer segment (see ``domain/promotions/audiences.py``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from patron.services import Services
+from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.codes_wire import audience_json
+
+router = APIRouter(tags=["talon.one integration"])
+
+
+async def _account(services: Services, workspace_id: str) -> int:
+    return await services.workspaces.installation_number(workspace_id)
+
+
+@router.post("/v2/audiences")
+async def create_audience(request: Request) -> Response:
+    services, caller = await requests.integration(request)
+    body = await requests.json_object(request)
+    audience = await services.audiences.create(caller.workspace_id, body)
+    account = await _account(services, caller.workspace_id)
+    return JSONResponse(audience_json(audience, account), status_code=201)
+
+
+@router.put("/v2/audiences/{audience_id}")
+async def update_audience(request: Request, audience_id: str) -> Response:
+    services, caller = await requests.integration(request)
+    number = requests.path_id(audience_id, "audience")
+    body = await requests.json_object(request)
+    audience = await services.audiences.update(caller.workspace_id, number, body)
+    return JSONResponse(audience_json(audience, await _account(services, caller.workspace_id)))
+
+
+@router.delete("/v2/audiences/{audience_id}")
+async def delete_audience(request: Request, audience_id: str) -> Response:
+    services, caller = await requests.integration(request)
+    await services.audiences.delete(caller.workspace_id, requests.path_id(audience_id, "audience"))
+    return Response(status_code=204)
+
+
+@router.delete("/v2/audiences/{audience_id}/memberships")
+async def delete_audience_memberships(request: Request, audience_id: str) -> Response:
+    services, caller = await requests.integration(request)
+    await services.audiences.clear(caller.workspace_id, requests.path_id(audience_id, "audience"))
+    return Response(status_code=204)
+
+
+@router.post("/v2/customer_audiences")
+async def update_customer_profile_audiences(request: Request) -> Response:
+    services, caller = await requests.integration(request)
+    body = await requests.json_object(request)
+    await services.audiences.change_memberships(caller.workspace_id, body)
+    return Response(status_code=204)

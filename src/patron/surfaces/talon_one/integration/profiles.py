@@ -1,0 +1,239 @@
+"""Customer profiles: ``PUT /v2/customer_profiles/{id}``, ``PUT /v2/customer_profiles``
+(bulk), ``PUT /v1/customer_profiles/{id}`` and ``DELETE /v1/customer_data/{id}``.
+
+A profile is the workspace's customer with that external id (see
+``domain/promotions/profiles.py``). An integration id may hold ``/``
+(percent-encoded by the SDKs): the routes take the rest of the path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.promotions.applications import Caller
+from patron.domain.promotions.profiles import (
+    MAX_PROFILES,
+    AudienceChanges,
+    TalonProfile,
+    integration_id_problem,
+)
+from patron.services import Services
+from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.integration import profile_json
+
+router = APIRouter(tags=["talon.one integration"])
+log = logging.getLogger("patron.talon_one")
+
+# responseContent values of a profile update, and which of them Patron fills now.
+RESPONSE_CONTENT = frozenset(
+    {
+        "customerProfile",
+        "triggeredCampaigns",
+        "loyalty",
+        "event",
+        "awardedGiveaways",
+        "ruleFailureReasons",
+    }
+)
+EMPTY_LISTS = ("triggeredCampaigns", "awardedGiveaways", "ruleFailureReasons")
+
+
+def integration_id_of_path(value: str) -> str:
+    """The integration id of the path; one no profile can have names none (404)."""
+    problem = integration_id_problem(value, "integrationId")
+    if problem is not None:
+        raise NotFound("customer profile", value)
+    return value
+
+
+def _attributes(body: Mapping[str, Any], field: str, problems: list[Problem]) -> dict[str, Any]:
+    value = body.get("attributes")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(Problem("must be an object", field))
+        return {}
+    return value
+
+
+def _ids(value: Any, field: str, problems: list[Problem]) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(item, int) and not isinstance(item, bool) for item in value
+    ):
+        problems.append(Problem("must be a list of integer ids", field))
+        return ()
+    return tuple(value)
+
+
+def _audience_changes(body: Mapping[str, Any], problems: list[Problem]) -> AudienceChanges | None:
+    changes = body.get("audiencesChanges")
+    if changes is None:
+        return None
+    if not isinstance(changes, dict):
+        problems.append(Problem("must be an object", "audiencesChanges"))
+        return None
+    adds = _ids(changes.get("adds"), "audiencesChanges.adds", problems)
+    deletes = _ids(changes.get("deletes"), "audiencesChanges.deletes", problems)
+    return AudienceChanges(adds, deletes)
+
+
+def _response_content(body: Mapping[str, Any], problems: list[Problem]) -> list[str]:
+    value = body.get("responseContent")
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(item in RESPONSE_CONTENT for item in value):
+        problems.append(
+            Problem(f"must be a list of: {', '.join(sorted(RESPONSE_CONTENT))}", "responseContent")
+        )
+        return []
+    return value
+
+
+@router.put("/v2/customer_profiles/{integration_id:path}")
+async def update_customer_profile_v2(request: Request, integration_id: str) -> Response:
+    """Set the profile's attributes and audiences. ``runRuleEngine`` (not evaluated yet)
+    and its ``dry`` are accepted: the answer has no effects either way."""
+    services, caller = await requests.integration(request)
+    integration_id = integration_id_of_path(integration_id)
+    run_rules = requests.flag(request, "runRuleEngine")
+    dry = requests.flag(request, "dry")
+    body = await requests.json_object(request)
+    problems: list[Problem] = []
+    attributes = _attributes(body, "attributes", problems)
+    audiences = _audience_changes(body, problems)
+    _ids(body.get("evaluableCampaignIds"), "evaluableCampaignIds", problems)
+    content = _response_content(body, problems)
+    if dry and not run_rules:
+        problems.append(Problem("only with runRuleEngine=true", "dry"))
+    if problems:
+        raise Invalid.of(problems)
+    if dry:
+        profile = await services.profiles.preview(
+            caller=caller, integration_id=integration_id, attributes=attributes
+        )
+    else:
+        profile = await services.profiles.update(
+            caller=caller, integration_id=integration_id, attributes=attributes, audiences=audiences
+        )
+    return JSONResponse(await _evaluation(services, caller, profile, content))
+
+
+async def _evaluation(
+    services: Services, caller: Caller, profile: TalonProfile, content: list[str]
+) -> dict[str, Any]:
+    answer: dict[str, Any] = dict(profile_json.EMPTY_EVALUATION)
+    if "customerProfile" in content:
+        answer["customerProfile"] = profile_json.customer_profile_json(profile)
+    if "loyalty" in content:
+        programs = await services.profiles.loyalty(
+            caller=caller, integration_id=profile.integration_id
+        )
+        answer["loyalty"] = profile_json.loyalty_json(programs)
+    for name in EMPTY_LISTS:
+        if name in content:
+            answer[name] = []
+    return answer
+
+
+@router.put("/v2/customer_profiles")
+async def update_customer_profiles_v2(request: Request) -> Response:
+    """Up to 1,000 profiles in one transaction; never evaluates rules. ``silent=yes``:
+    204; absent or ``no``: 200 with each profile (every SDK reads that)."""
+    services, caller = await requests.integration(request)
+    silent = _silent(request)
+    body = await requests.json_object(request)
+    changes = _bulk_changes(body)
+    profiles = await services.profiles.update_many(caller=caller, changes=changes)
+    if silent:
+        return Response(status_code=204)
+    states = [
+        {"customerProfile": profile_json.customer_profile_json(p), **profile_json.EMPTY_EVALUATION}
+        for p in profiles
+    ]
+    return JSONResponse({"integrationStates": states})
+
+
+def _silent(request: Request) -> bool:
+    value = request.query_params.get("silent")
+    if value is None or value.strip().lower() in ("", "no", "false"):
+        return False
+    if value.strip().lower() in ("yes", "true"):
+        return True
+    raise Invalid.of([Problem("yes or no", "silent")])
+
+
+def _bulk_changes(body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    items = body.get("customerProfiles")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise Invalid.of([Problem("must be a list", "customerProfiles")])
+    if len(items) > MAX_PROFILES:
+        raise Invalid.of([Problem(f"at most {MAX_PROFILES} profiles", "customerProfiles")])
+    problems: list[Problem] = []
+    changes = []
+    for index, item in enumerate(items):
+        field = f"customerProfiles.{index}"
+        if not isinstance(item, dict):
+            problems.append(Problem("must be an object", field))
+            continue
+        integration_id = item.get("integrationId")
+        problem = integration_id_problem(integration_id, f"{field}.integrationId")
+        if problem is not None:
+            problems.append(problem)
+        attributes = _attributes(item, f"{field}.attributes", problems)
+        changes.append((str(integration_id), attributes))
+    if problems:
+        raise Invalid.of(problems)
+    return changes
+
+
+@router.put("/v1/customer_profiles/{integration_id:path}")
+async def update_customer_profile_v1(request: Request, integration_id: str) -> Response:
+    """API v1: set the attributes; answer v1's ``IntegrationState`` (no effects yet)."""
+    services, caller = await requests.integration(request)
+    integration_id = integration_id_of_path(integration_id)
+    dry = requests.flag(request, "dry")
+    body = await requests.json_object(request)
+    problems: list[Problem] = []
+    attributes = _attributes(body, "attributes", problems)
+    if problems:
+        raise Invalid.of(problems)
+    if dry:
+        profile = await services.profiles.preview(
+            caller=caller, integration_id=integration_id, attributes=attributes
+        )
+    else:
+        profile = await services.profiles.update(
+            caller=caller, integration_id=integration_id, attributes=attributes
+        )
+    return JSONResponse(profile_json.integration_state_v1(profile, caller.application_id))
+
+
+@router.delete("/v1/customer_data/{integration_id:path}")
+async def delete_customer_data(request: Request, integration_id: str) -> Response:
+    """Erase the customer as Voucherify's permanent deletion does; 204 (the SDKs
+    send ``Content-Type: application/json`` and no body: nothing is read)."""
+    services, caller = await requests.integration(request)
+    integration_id = integration_id_of_path(integration_id)
+    report = await services.profiles.delete_customer_data(
+        workspace_id=caller.workspace_id, integration_id=integration_id
+    )
+    erased = {
+        "customers": report.customers,
+        "events": report.events,
+        "activities": report.activities,
+        "memberships": report.memberships,
+        **report.related,
+    }
+    counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
+    log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
+    return Response(status_code=204)
