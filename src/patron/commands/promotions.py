@@ -43,7 +43,13 @@ def promotions_apply(
     declaration = _read(file)
 
     async def plan_then_apply(services: Services) -> tuple[Applied, Applied | None]:
-        applier = PromotionsApplier(services.workspaces, services.applications, services.campaigns)
+        applier = PromotionsApplier(
+            services.workspaces,
+            services.applications,
+            services.campaigns,
+            services.coupons,
+            services.loyalty,
+        )
         plan = await applier.apply(workspace, declaration, execute=False)
         if dry_run or not plan.changed:
             return plan, None

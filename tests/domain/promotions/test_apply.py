@@ -10,6 +10,7 @@ import pytest
 
 from patron.domain.errors import Invalid
 from patron.domain.promotions.apply import PromotionsApplier
+from patron.domain.promotions.coupon_model import CouponQuery
 from patron.domain.promotions.declared import read_declaration
 from patron.services import Services
 from tests.conftest import make_workspace
@@ -43,7 +44,13 @@ DOCUMENT: dict[str, Any] = {
 
 
 def applier(services: Services) -> PromotionsApplier:
-    return PromotionsApplier(services.workspaces, services.applications, services.campaigns)
+    return PromotionsApplier(
+        services.workspaces,
+        services.applications,
+        services.campaigns,
+        services.coupons,
+        services.loyalty,
+    )
 
 
 async def test_a_file_sets_up_campaigns_from_nothing_and_twice_is_a_no_op(
@@ -140,3 +147,89 @@ def test_mistakes_in_the_file_are_refused_with_where_they_are(change: Any, where
     assert any((p.field or "").startswith(where) for p in refused.value.problems), (
         refused.value.problems
     )
+
+
+WITH_CODES: dict[str, Any] = {
+    "applications": [
+        {
+            "name": "Shop",
+            "caseSensitivity": "insensitive-uppercase",
+            "campaigns": [
+                {
+                    "name": "Spring",
+                    "features": ["coupons", "loyalty"],
+                    "rules": [RULE],
+                    "coupons": [{"codes": ["SPRING-1", "SPRING-2"], "usageLimit": 5}],
+                }
+            ],
+        }
+    ],
+    "loyaltyPrograms": [
+        {"name": "club", "title": "Shop Club", "applications": ["Shop"], "defaultValidity": "1Y"}
+    ],
+}
+
+
+async def test_coupons_and_loyalty_programs_are_applied_idempotently(services: Services) -> None:
+    workspace = await make_workspace(services)
+    plan = await applier(services).apply(
+        workspace.name, read_declaration(WITH_CODES), execute=False
+    )
+    assert ("create", "campaign Shop / Spring: coupons") in [
+        (s.action, s.target) for s in plan.steps
+    ]
+    assert ("create", "loyalty program club") in [(s.action, s.target) for s in plan.steps]
+
+    done = await applier(services).apply(workspace.name, read_declaration(WITH_CODES), execute=True)
+    [issued] = done.issued
+    application_id = issued.application.id
+    [campaign] = await services.campaigns.list(workspace.id, application_id)
+    coupons = await services.coupons.find(
+        workspace_id=workspace.id,
+        query=CouponQuery(application_id=application_id, campaign_id=campaign.id),
+    )
+    assert sorted((c.value, c.terms.usage_limit) for c in coupons) == [
+        ("SPRING-1", 5),
+        ("SPRING-2", 5),
+    ]
+    [program] = await services.loyalty.of_workspace(workspace_id=workspace.id)
+    assert (program.title, program.subscribed_applications) == ("Shop Club", (application_id,))
+    assert program.default_validity == "1Y"
+
+    again = await applier(services).apply(
+        workspace.name, read_declaration(WITH_CODES), execute=True
+    )
+    assert not again.changed, again.steps
+
+    changed = copy.deepcopy(WITH_CODES)
+    changed["applications"][0]["campaigns"][0]["coupons"][0].update(
+        codes=["SPRING-1", "SPRING-2", "SPRING-3"], usageLimit=10
+    )
+    changed["loyaltyPrograms"][0]["title"] = "The Club"
+    done = await applier(services).apply(workspace.name, read_declaration(changed), execute=True)
+    steps = [(s.action, s.target, s.changes) for s in done.steps if s.changes_something]
+    assert ("create", "campaign Shop / Spring: coupons", ("SPRING-3",)) in steps
+    assert {t for a, t, _ in steps if a == "update"} == {
+        "campaign Shop / Spring: coupons SPRING-1",
+        "campaign Shop / Spring: coupons SPRING-2",
+        "loyalty program club",
+    }
+    coupons = await services.coupons.find(
+        workspace_id=workspace.id,
+        query=CouponQuery(application_id=application_id, campaign_id=campaign.id),
+    )
+    assert {c.terms.usage_limit for c in coupons} == {10}
+    assert len(coupons) == 3
+    [program] = await services.loyalty.of_workspace(workspace_id=workspace.id)
+    assert program.title == "The Club"
+
+
+def test_coupon_terms_and_programs_are_checked_before_anything() -> None:
+    document = copy.deepcopy(WITH_CODES)
+    document["applications"][0]["campaigns"][0]["coupons"][0]["usageLimit"] = -1
+    document["loyaltyPrograms"][0]["applications"] = ["Elsewhere"]
+    with pytest.raises(Invalid) as refused:
+        read_declaration(document)
+    fields = {p.field for p in refused.value.problems}
+    assert "applications.0.campaigns.0.coupons.0.usageLimit" in fields
+    assert "loyaltyPrograms.0.applications" in fields

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from patron.domain.errors import Invalid, Problem
@@ -40,6 +41,8 @@ from patron.domain.promotions.applications import validate_application
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.campaign_service import validate_campaign
 from patron.domain.promotions.codes import CaseSensitivity
+from patron.domain.promotions.coupon_model import CouponTerms
+from patron.domain.promotions.loyalty import IMMEDIATE, UNLIMITED, Program, validate_program
 from patron.domain.promotions.talang import RulesetInvalid, compile_ruleset
 
 # The keys each object takes (anything else is a typo, refused with its path).
@@ -95,10 +98,10 @@ PROGRAM_KEYS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class DeclaredCoupons:
-    """Coupons with these codes and settings (created if missing, updated if different)."""
+    """Coupons with these codes and terms (created if missing, updated if different)."""
 
     codes: tuple[str, ...]
-    settings: Mapping[str, Any]  # the other keys, as Talon's NewCoupons spells them
+    terms: CouponTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +124,7 @@ class DeclaredApplication:
 
 @dataclass(frozen=True, slots=True)
 class DeclaredProgram:
-    name: str
-    settings: Mapping[str, Any]  # title, description, defaultValidity, … as written
+    program: Program  # id 0, no applications: they are named, and found when applied
     applications: tuple[str, ...] = ()  # names of the applications it serves
 
 
@@ -196,7 +198,7 @@ def read_declaration(document: Any) -> Declaration:
         for index, raw in enumerate(reader.items(top.get("loyaltyPrograms"), "loyaltyPrograms"))
     )
     _unique(reader, [a.name for a in applications], "applications", "application")
-    _unique(reader, [p.name for p in programs], "loyaltyPrograms", "loyalty program")
+    _unique(reader, [p.program.name for p in programs], "loyaltyPrograms", "loyalty program")
     known = {a.name for a in applications}
     for index, program in enumerate(programs):
         for name in program.applications:
@@ -304,18 +306,60 @@ def _coupons(reader: _Reader, raw: Any, where: str) -> DeclaredCoupons:
     )
     if not codes:
         reader.fail(f"{where}.codes", "name at least one code")
-    settings = {key: item for key, item in value.items() if key != "codes"}
-    for key in ("startDate", "expiryDate"):
-        if key in settings:
-            settings[key] = reader.moment(settings[key], f"{where}.{key}")
-    return DeclaredCoupons(codes, settings)
+    terms = CouponTerms(
+        usage_limit=_whole(reader, value.get("usageLimit", 1), f"{where}.usageLimit"),
+        discount_limit=_decimal(reader, value.get("discountLimit", 0), f"{where}.discountLimit"),
+        reservation_limit=_whole(
+            reader, value.get("reservationLimit", 0), f"{where}.reservationLimit"
+        ),
+        start_date=reader.moment(value.get("startDate"), f"{where}.startDate"),
+        expiry_date=reader.moment(value.get("expiryDate"), f"{where}.expiryDate"),
+        recipient_integration_id=str(value.get("recipientIntegrationId") or ""),
+        attributes=_object(reader, value.get("attributes"), f"{where}.attributes"),
+        is_reservation_mandatory=bool(value.get("isReservationMandatory", False)),
+        implicitly_reserved=bool(value.get("implicitlyReserved", False)),
+    )
+    for problem in terms.problems():
+        reader.fail(f"{where}.{problem.field}", problem.message)
+    return DeclaredCoupons(codes, terms)
+
+
+def _whole(reader: _Reader, value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        reader.fail(where, "must be a whole number")
+        return 0
+    return value
+
+
+def _decimal(reader: _Reader, value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        reader.fail(where, "must be a number")
+        return Decimal(0)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        reader.fail(where, "must be a number")
+        return Decimal(0)
 
 
 def _program(reader: _Reader, raw: Any, where: str) -> DeclaredProgram:
     value = reader.mapping(raw, where, PROGRAM_KEYS)
     name = reader.text(value.get("name"), f"{where}.name")
+    program = Program(
+        id=0,
+        workspace_id="",
+        name=name,
+        title=str(value.get("title") or name),
+        description=str(value.get("description") or ""),
+        default_validity=str(value.get("defaultValidity", UNLIMITED)),
+        default_pending=str(value.get("defaultPending", IMMEDIATE)),
+        allow_subledger=bool(value.get("allowSubledger", False)),
+        timezone=str(value.get("timezone", "UTC")),
+    )
+    for problem in validate_program(program):
+        if problem.field != "name" or name:
+            reader.fail(f"{where}.{problem.field}", problem.message)
     applications = tuple(
         str(a) for a in reader.items(value.get("applications"), f"{where}.applications")
     )
-    settings = {k: v for k, v in value.items() if k not in ("name", "applications")}
-    return DeclaredProgram(name, settings, applications)
+    return DeclaredProgram(program, applications)
