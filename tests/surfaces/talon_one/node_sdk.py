@@ -44,7 +44,8 @@ main().then(
   () => { process.stdout.write(JSON.stringify(out)); },
   (error) => {
     const body = error && error.response ? error.response.text : null;
-    process.stdout.write(JSON.stringify({error: String(error), status: error && error.status, body}));
+    const status = error && error.status;
+    process.stdout.write(JSON.stringify({error: String(error), status, body}));
     process.exitCode = 3;
   },
 );

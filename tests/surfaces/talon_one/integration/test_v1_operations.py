@@ -101,6 +101,6 @@ def test_errors_reach_the_javascript_sdk_as_talons(shop: TalonShop) -> None:
     wrong = run_script(
         shop.url,
         "not-a-key",
-        """out.state = await integration.trackEvent({type: "t", attributes: {}, sessionId: "s"});""",
+        'out.state = await integration.trackEvent({type: "t", attributes: {}, sessionId: "s"});',
     )
     assert wrong["status"] == 401
