@@ -52,11 +52,17 @@ class SessionOutcome:
     effects: list[dict[str, Any]]
     event: EventView
     evaluation: Evaluation | None = None
-    triggered_campaigns: tuple[CampaignRecord, ...] = ()
+    # The campaigns that fired, read only if the answer shows them (inside the
+    # transaction, when it is rendered): most answers do not.
+    fired: Callable[[], tuple[CampaignRecord, ...]] = tuple
     coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
     referral: model.Referral | None = None
     loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
     dry: bool = False
+
+    @property
+    def triggered_campaigns(self) -> tuple[CampaignRecord, ...]:
+        return self.fired()
 
 
 Render = Callable[[SessionOutcome], Answer]

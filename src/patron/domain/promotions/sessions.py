@@ -33,6 +33,7 @@ from patron.domain.people.identity import IdentityResolver
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
+from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.evaluate import evaluate
 from patron.domain.promotions.session_commit import close, revoke
 from patron.domain.promotions.session_effects import effect_document
@@ -283,11 +284,12 @@ class SessionService:
             context, compiled.campaigns, now, evaluable_campaign_ids=evaluable or ids
         )
         effects = [effect_document(effect) for effect in evaluation.effects]
-        triggered = tuple(
-            found
-            for campaign_id in evaluation.triggered_campaigns
-            if (found := unit.get_campaign(application.id, campaign_id)) is not None
-        )
+        ids = evaluation.triggered_campaigns
+
+        def fired() -> tuple[CampaignRecord, ...]:  # one query, and only if the answer asks
+            records = {c.id: c for c in unit.list_campaigns(application.id)} if ids else {}
+            return tuple(records[i] for i in ids if i in records)
+
         evaluated = replace(session, effects=effects)
         return SessionOutcome(
             application,
@@ -296,7 +298,7 @@ class SessionService:
             effects,
             event,
             evaluation,
-            triggered,
+            fired,
             context.coupons,
             context.referral,
             context.loyalty,
