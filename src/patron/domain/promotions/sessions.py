@@ -34,6 +34,13 @@ from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.evaluate import evaluate
+from patron.domain.promotions.rule_commit import (
+    RuleKey,
+    campaign_map,
+    commit_rules,
+    session_rules,
+    update_attributes,
+)
 from patron.domain.promotions.session_commit import close, revoke
 from patron.domain.promotions.session_effects import effect_document
 from patron.domain.promotions.session_people import (
@@ -74,6 +81,13 @@ SESSION_BUSY = "Too many requests are updating this session at the same time"
 PROFILE_BUSY = "Too many requests are updating this profile at the same time"
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TERMINAL = (SessionState.CLOSED, SessionState.CANCELLED)
+
+
+def _skip(update: Update, stored: StoredSession | None) -> frozenset[RuleKey]:
+    """An event commits the rules that fired for it, not those of its session."""
+    if update.event is None or stored is None:
+        return frozenset()
+    return session_rules(stored.effects)
 
 
 class SessionService:
@@ -218,6 +232,7 @@ class SessionService:
         saved = replace(outcome.session, id=unit.save_customer_session(outcome.session))
         self._record(update, resolver, outcome, kind)
         resolver.commit()
+        outcome = update_attributes(update, outcome, _skip(update, stored))
         return replace(outcome, session=saved)
 
     def _apply(
@@ -244,11 +259,14 @@ class SessionService:
             revoked = replace(session, effects=effects, committed=None)
             return SessionOutcome(application, revoked, profile, effects, event)
         outcome = self._evaluated(update, application, session, profile, event)
+        campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
+        outcome = commit_rules(update, outcome, campaigns, _skip(update, stored))
+        if update.event is not None:  # an event leaves its session's own effects as they were
+            kept = list(stored.effects) if stored is not None else []
+            outcome = replace(outcome, session=replace(outcome.session, effects=kept))
         if kind is not SessionEvent.CLOSED:
             return outcome
         assert outcome.evaluation is not None
-        compiled = self.cache.current(unit, application.id)
-        campaigns = {c.id: c for c in compiled.campaigns}
         effects, committed = close(
             unit,
             outcome.evaluation,
@@ -278,6 +296,9 @@ class SessionService:
         context = gather_context(update, application, session, profile, compiled.campaigns)
         if update.event is None:
             context = replace(context, event=model.Event(event.type))
+        else:
+            custom = model.Event(event.type, dict(event.attributes), event.message_id)
+            context = replace(context, event=custom)
         ids = update.request.evaluable_campaign_ids if update.dry else None
         evaluation = evaluate(
             context, compiled.campaigns, now, evaluable_campaign_ids=evaluable or ids
