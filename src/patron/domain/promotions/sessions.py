@@ -22,10 +22,11 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from patron.domain.clock import utcnow
 from patron.domain.errors import Conflict, Invalid, Problem
@@ -34,6 +35,7 @@ from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.evaluate import evaluate
+from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome, profile_event
 from patron.domain.promotions.rule_commit import (
     RuleKey,
     campaign_map,
@@ -151,9 +153,22 @@ class SessionService:
                 None if dry else idempotency,
                 now,
                 lambda: render(
-                    self._event(unit, caller, event, now, dry=dry, evaluable=evaluable_campaign_ids)
+                    self.evaluate_event(
+                        unit, caller, event, now, dry=dry, evaluable=evaluable_campaign_ids
+                    )
                 ),
             )
+
+        return await (self.store.read(work) if dry else self.store.write(work))
+
+    async def update_profile(
+        self, caller: Caller, change: ProfileChange, *, dry: bool = False
+    ) -> ProfileOutcome:
+        """Update a profile and evaluate its built-in event (see :mod:`.profile_rules`)."""
+        now = self.clock()
+
+        def work(unit: SessionUnit) -> ProfileOutcome:
+            return profile_event(self, unit, caller, change, now, dry=dry)
 
         return await (self.store.read(work) if dry else self.store.write(work))
 
@@ -396,7 +411,7 @@ class SessionService:
             update, application, session, profile, event_view(update, session, kind)
         )
 
-    def _event(
+    def evaluate_event(
         self,
         unit: SessionUnit,
         caller: Caller,
@@ -405,7 +420,12 @@ class SessionService:
         *,
         dry: bool,
         evaluable: tuple[int, ...] | None,
+        attach: bool = True,
+        attributes: Mapping[str, Any] | None = None,
     ) -> SessionOutcome:
+        """Evaluate (and, not dry, commit and record) an event of ``custom.profile_id``:
+        with the profile's open session when ``attach``, else alone; ``attributes``
+        (dry) stand for the profile's attributes as a preview."""
         if not dry:
             self._lock(unit, f"profile:{caller.workspace_id}:{custom.profile_id}", PROFILE_BUSY)
         application = application_of(unit, caller)
@@ -414,10 +434,15 @@ class SessionService:
             profile = view_of(unit, caller.workspace_id, custom.profile_id)
         else:
             profile = resolve_profile(unit, resolver, custom.profile_id)
-        open_session = unit.open_session_of_profile(caller.application_id, custom.profile_id)
+        if attributes is not None:
+            profile = replace(profile, attributes=attributes)
+        open_session = (
+            unit.open_session_of_profile(caller.application_id, custom.profile_id)
+            if attach
+            else None
+        )
         session_id = open_session.integration_id if open_session else ""
-        request = SessionRequest({})
-        update = Update(unit, caller, session_id, request, now, dry, custom)
+        update = Update(unit, caller, session_id, SessionRequest({}), now, dry, custom)
         if open_session is not None:
             session = open_session
         else:
@@ -434,12 +459,16 @@ class SessionService:
         outcome = self._evaluated(
             update, application, session, profile, event, evaluable=evaluable if dry else None
         )
-        if not dry:
-            properties = {
-                "sessionId": session_id,
-                "attributes": dict(custom.attributes),
-                "effects": [effect["effectType"] for effect in outcome.effects],
-            }
-            record_event(unit, resolver, self.segmentations, profile, event, properties=properties)
-            resolver.commit()
-        return outcome
+        if dry:
+            return outcome
+        skip = session_rules(open_session.effects) if open_session else frozenset()
+        campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
+        outcome = commit_rules(update, outcome, campaigns, skip)
+        properties = {
+            "sessionId": session_id,
+            "attributes": dict(custom.attributes),
+            "effects": [effect["effectType"] for effect in outcome.effects],
+        }
+        record_event(unit, resolver, self.segmentations, profile, event, properties=properties)
+        resolver.commit()
+        return update_attributes(update, outcome, skip)
