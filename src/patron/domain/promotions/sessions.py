@@ -461,8 +461,22 @@ class SessionService:
         )
         if dry:
             return outcome
+        return self._commit_event(update, resolver, outcome, open_session, event=event)
+
+    def _commit_event(
+        self,
+        update: Update,
+        resolver: IdentityResolver,
+        outcome: SessionOutcome,
+        open_session: StoredSession | None,
+        *,
+        event: EventView,
+    ) -> SessionOutcome:
+        unit, custom, session_id = update.unit, update.event, update.session_id
+        profile = outcome.profile
+        assert custom is not None
         skip = session_rules(open_session.effects) if open_session else frozenset()
-        campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
+        campaigns = campaign_map(self.cache.current(unit, outcome.application.id).campaigns)
         outcome = commit_rules(update, outcome, campaigns, skip)
         properties = {
             "sessionId": session_id,
