@@ -23,6 +23,7 @@ from patron.store.promotions.loyalty import LoyaltyQueries
 from patron.store.promotions.managers import ManagerQueries
 from patron.store.promotions.profiles import ProfileQueries
 from patron.store.promotions.referrals import ReferralQueries
+from patron.store.promotions.rule_data import RuleDataQueries
 from patron.store.promotions.sessions import SessionQueries
 from patron.store.segments.customers.queries import CustomerSegmentQueries
 from patron.store.segments.events.queries import EventSegmentQueries
@@ -47,6 +48,7 @@ class SqlUnit(
     AttributeQueries,
     ManagerQueries,
     SessionQueries,
+    RuleDataQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

@@ -60,9 +60,11 @@ class Origin:
     coupon: Coupon | None  # the coupon in scope if the rule tests it
 
     def seed(self, context: EvaluationContext, what: str) -> str:
+        event = context.event
+        session = context.session.integration_id
         return codes.origin(
             context.application.id,
-            context.session.integration_id,
+            f"{session}@{event.key}" if event is not None and event.key else session,
             self.campaign.id,
             self.ruleset_id,
             self.rule_index,

@@ -83,6 +83,10 @@ class Profile:
 class Event:
     type: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    # Set for an event that is not a session update (a custom or profile event):
+    # what rules create for it (codes, loyalty transactions) derives from it too,
+    # so each such event creates its own.
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

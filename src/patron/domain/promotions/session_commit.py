@@ -8,8 +8,9 @@ Closing (SPEC §4.2-11), campaign by campaign in the order of the effects:
    meanwhile turns ``acceptCoupon`` into ``rejectCoupon`` with the reason
    (``CouponLimitReached``, ``ProfileLimitReached``, ``CampaignLimitReached``)
    and drops the effects that coupon triggered — the same for the referral;
-2. the campaign's discounts, loyalty points and created codes are counted
-   against its limits (conditional updates that never pass a limit); an
+2. the campaign's discounts and loyalty points are counted against its
+   limits (created codes counted when they were stored, see
+   :mod:`.rule_commit`) (conditional updates that never pass a limit); an
    action over its limit drops its effects;
 3. loyalty points are written (``addLoyaltyPoints``) or spent
    (``deductLoyaltyPoints``, dropped when the points are no longer there).
@@ -38,11 +39,13 @@ from patron.domain.promotions.verdicts import CouponRejection, ReferralRejection
 
 Doc = dict[str, Any]
 ZERO = Decimal(0)
-_COUNTED = {
+# (Created codes count when they are stored, on any write: see rule_commit.)
+_COUNTED: dict[LimitAction, tuple[str, ...]] = {
     LimitAction.SET_DISCOUNT: DISCOUNTS,
     LimitAction.ADD_LOYALTY_POINTS: ("addLoyaltyPoints",),
-    LimitAction.CREATE_COUPON: ("couponCreated",),
-    LimitAction.CREATE_REFERRAL: ("referralCreated",),
+}
+_POINTS: dict[LimitAction, tuple[str, ...]] = {
+    LimitAction.ADD_LOYALTY_POINTS: ("addLoyaltyPoints",)
 }
 
 
@@ -120,6 +123,27 @@ def close(
     return closing.effects, closing.committed
 
 
+def commit_event_points(
+    unit: SessionUnit,
+    documents: list[Doc],
+    campaigns: dict[int, Campaign],
+    *,
+    application_id: int,
+    session_id: str,
+    profile_id: str,
+    now: datetime,
+) -> list[Doc]:
+    """Write an event's loyalty points now (counted against the campaigns' limits);
+    return the documents that were not written (over a limit, points no longer there)."""
+    closing = Closing(unit, application_id, session_id, profile_id, campaigns, now, documents)
+    for campaign_id in _campaign_order(documents):
+        campaign = campaigns.get(campaign_id)
+        if campaign is not None:
+            _count(closing, campaign, _POINTS)
+    _points(closing)
+    return [d for d in documents if not any(d is kept for kept in closing.effects)]
+
+
 def _campaign_order(documents: list[Doc]) -> list[int]:
     return list(dict.fromkeys(d["campaignId"] for d in documents if d["campaignId"] >= 0))
 
@@ -179,8 +203,10 @@ def _find(documents: list[Doc], effect_type: str, code: str) -> Doc:
     raise LookupError(f"no {effect_type} effect for {code!r}")
 
 
-def _count(closing: Closing, campaign: Campaign) -> None:
-    for action, types in _COUNTED.items():
+def _count(
+    closing: Closing, campaign: Campaign, counted: dict[LimitAction, tuple[str, ...]] = _COUNTED
+) -> None:
+    for action, types in counted.items():
         mine = [
             d
             for d in closing.effects
@@ -188,11 +214,7 @@ def _count(closing: Closing, campaign: Campaign) -> None:
         ]
         if not mine:
             continue
-        total = (
-            Decimal(len(mine))
-            if action in (LimitAction.CREATE_COUPON, LimitAction.CREATE_REFERRAL)
-            else sum((amount(d) for d in mine), ZERO)
-        )
+        total = sum((amount(d) for d in mine), ZERO)
         if not closing.take(campaign, action, total):
             closing.effects = [d for d in closing.effects if not any(d is m for m in mine)]
         elif action is LimitAction.SET_DISCOUNT:

@@ -19,6 +19,8 @@ from patron.domain.promotions.applications import ApplicationUnit
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.model import Coupon, LoyaltyProgram, Referral, Usage
 from patron.domain.promotions.ports import CampaignReader
+from patron.domain.promotions.profiles import ProfileWriter
+from patron.domain.promotions.rule_ports import RuleDataQueries
 from patron.domain.tracking.ports import TrackingUnit
 
 
@@ -76,6 +78,12 @@ class SessionQueries(Protocol):
 
     def open_session_of_profile(self, application_id: int, profile_id: str) -> StoredSession | None:
         """The profile's most recently updated open session in the application."""
+        ...
+
+    def latest_session_of_profile(
+        self, application_id: int, profile_id: str
+    ) -> StoredSession | None:
+        """The profile's most recently updated session in the application, in any state."""
         ...
 
     def save_customer_session(self, session: StoredSession) -> int:
@@ -186,12 +194,16 @@ class CrossPartQueries(Protocol):
 class SessionUnit(
     ApplicationUnit,
     CampaignReader,
+    ProfileWriter,
     TrackingUnit,
     CustomerReader,
     SessionQueries,
     CrossPartQueries,
+    RuleDataQueries,
     Protocol,
 ):
     """Everything one session update reads and writes, in one transaction."""
 
     def get_campaign(self, application_id: int, campaign_id: int) -> CampaignRecord | None: ...
+
+    def list_campaigns(self, application_id: int) -> list[CampaignRecord]: ...

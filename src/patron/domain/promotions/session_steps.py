@@ -15,7 +15,11 @@ from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.campaigns import Campaign
+from patron.domain.promotions.coupon_model import StoredCoupon
 from patron.domain.promotions.evaluate import Evaluation
+from patron.domain.promotions.event_history import CustomerHistory
+from patron.domain.promotions.model import EventHistory, NoHistory
+from patron.domain.promotions.referrals import ReferralRecord
 from patron.domain.promotions.session_people import EventView, ProfileView, event_id, message_id
 from patron.domain.promotions.session_ports import SessionUnit, StoredSession
 from patron.domain.promotions.session_request import (
@@ -52,11 +56,20 @@ class SessionOutcome:
     effects: list[dict[str, Any]]
     event: EventView
     evaluation: Evaluation | None = None
-    triggered_campaigns: tuple[CampaignRecord, ...] = ()
+    # The campaigns that fired, read only if the answer shows them (inside the
+    # transaction, when it is rendered): most answers do not.
+    fired: Callable[[], tuple[CampaignRecord, ...]] = tuple
     coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
     referral: model.Referral | None = None
     loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
     dry: bool = False
+    # The codes rules created and this write stored (or found stored: a re-evaluation).
+    created_coupons: tuple[StoredCoupon, ...] = ()
+    created_referrals: tuple[ReferralRecord, ...] = ()
+
+    @property
+    def triggered_campaigns(self) -> tuple[CampaignRecord, ...]:
+        return self.fired()
 
 
 Render = Callable[[SessionOutcome], Answer]
@@ -185,6 +198,10 @@ def gather_context(
             update.caller.workspace_id, application.id, who, update.now
         )
     custom = update.event
+    customer = profile.customer_id
+    history: EventHistory = (
+        CustomerHistory(unit, update.caller.workspace_id, customer) if customer else NoHistory()
+    )
     return model.EvaluationContext(
         application,
         engine,
@@ -194,4 +211,5 @@ def gather_context(
         referral,
         loyalty,
         unit.campaign_usage([c.id for c in campaigns], who),
+        history,
     )

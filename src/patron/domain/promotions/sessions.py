@@ -22,10 +22,11 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from patron.domain.clock import utcnow
 from patron.domain.errors import Conflict, Invalid, Problem
@@ -33,7 +34,16 @@ from patron.domain.people.identity import IdentityResolver
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
+from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.evaluate import evaluate
+from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome, profile_event
+from patron.domain.promotions.rule_commit import (
+    RuleKey,
+    campaign_map,
+    commit_rules,
+    session_rules,
+    update_attributes,
+)
 from patron.domain.promotions.session_commit import close, revoke
 from patron.domain.promotions.session_effects import effect_document
 from patron.domain.promotions.session_people import (
@@ -74,6 +84,13 @@ SESSION_BUSY = "Too many requests are updating this session at the same time"
 PROFILE_BUSY = "Too many requests are updating this profile at the same time"
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TERMINAL = (SessionState.CLOSED, SessionState.CANCELLED)
+
+
+def _skip(update: Update, stored: StoredSession | None) -> frozenset[RuleKey]:
+    """An event commits the rules that fired for it, not those of its session."""
+    if update.event is None or stored is None:
+        return frozenset()
+    return session_rules(stored.effects)
 
 
 class SessionService:
@@ -137,9 +154,22 @@ class SessionService:
                 None if dry else idempotency,
                 now,
                 lambda: render(
-                    self._event(unit, caller, event, now, dry=dry, evaluable=evaluable_campaign_ids)
+                    self.evaluate_event(
+                        unit, caller, event, now, dry=dry, evaluable=evaluable_campaign_ids
+                    )
                 ),
             )
+
+        return await (self.store.read(work) if dry else self.store.write(work))
+
+    async def update_profile(
+        self, caller: Caller, change: ProfileChange, *, dry: bool = False
+    ) -> ProfileOutcome:
+        """Update a profile and evaluate its built-in event (see :mod:`.profile_rules`)."""
+        now = self.clock()
+
+        def work(unit: SessionUnit) -> ProfileOutcome:
+            return profile_event(self, unit, caller, change, now, dry=dry)
 
         return await (self.store.read(work) if dry else self.store.write(work))
 
@@ -218,6 +248,7 @@ class SessionService:
         saved = replace(outcome.session, id=unit.save_customer_session(outcome.session))
         self._record(update, resolver, outcome, kind)
         resolver.commit()
+        outcome = update_attributes(update, outcome, _skip(update, stored))
         return replace(outcome, session=saved)
 
     def _apply(
@@ -244,11 +275,14 @@ class SessionService:
             revoked = replace(session, effects=effects, committed=None)
             return SessionOutcome(application, revoked, profile, effects, event)
         outcome = self._evaluated(update, application, session, profile, event)
+        campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
+        outcome = commit_rules(update, outcome, campaigns, _skip(update, stored))
+        if update.event is not None:  # an event leaves its session's own effects as they were
+            kept = list(stored.effects) if stored is not None else []
+            outcome = replace(outcome, session=replace(outcome.session, effects=kept))
         if kind is not SessionEvent.CLOSED:
             return outcome
         assert outcome.evaluation is not None
-        compiled = self.cache.current(unit, application.id)
-        campaigns = {c.id: c for c in compiled.campaigns}
         effects, committed = close(
             unit,
             outcome.evaluation,
@@ -278,16 +312,20 @@ class SessionService:
         context = gather_context(update, application, session, profile, compiled.campaigns)
         if update.event is None:
             context = replace(context, event=model.Event(event.type))
+        else:
+            custom = model.Event(event.type, dict(event.attributes), event.message_id)
+            context = replace(context, event=custom)
         ids = update.request.evaluable_campaign_ids if update.dry else None
         evaluation = evaluate(
             context, compiled.campaigns, now, evaluable_campaign_ids=evaluable or ids
         )
         effects = [effect_document(effect) for effect in evaluation.effects]
-        triggered = tuple(
-            found
-            for campaign_id in evaluation.triggered_campaigns
-            if (found := unit.get_campaign(application.id, campaign_id)) is not None
-        )
+        ids = evaluation.triggered_campaigns
+
+        def fired() -> tuple[CampaignRecord, ...]:  # one query, and only if the answer asks
+            records = {c.id: c for c in unit.list_campaigns(application.id)} if ids else {}
+            return tuple(records[i] for i in ids if i in records)
+
         evaluated = replace(session, effects=effects)
         return SessionOutcome(
             application,
@@ -296,7 +334,7 @@ class SessionService:
             effects,
             event,
             evaluation,
-            triggered,
+            fired,
             context.coupons,
             context.referral,
             context.loyalty,
@@ -375,7 +413,7 @@ class SessionService:
             update, application, session, profile, event_view(update, session, kind)
         )
 
-    def _event(
+    def evaluate_event(
         self,
         unit: SessionUnit,
         caller: Caller,
@@ -384,7 +422,12 @@ class SessionService:
         *,
         dry: bool,
         evaluable: tuple[int, ...] | None,
+        attach: bool = True,
+        attributes: Mapping[str, Any] | None = None,
     ) -> SessionOutcome:
+        """Evaluate (and, not dry, commit and record) an event of ``custom.profile_id``:
+        with the profile's open session when ``attach``, else alone; ``attributes``
+        (dry) stand for the profile's attributes as a preview."""
         if not dry:
             self._lock(unit, f"profile:{caller.workspace_id}:{custom.profile_id}", PROFILE_BUSY)
         application = application_of(unit, caller)
@@ -393,10 +436,15 @@ class SessionService:
             profile = view_of(unit, caller.workspace_id, custom.profile_id)
         else:
             profile = resolve_profile(unit, resolver, custom.profile_id)
-        open_session = unit.open_session_of_profile(caller.application_id, custom.profile_id)
+        if attributes is not None:
+            profile = replace(profile, attributes=attributes)
+        open_session = (
+            unit.open_session_of_profile(caller.application_id, custom.profile_id)
+            if attach
+            else None
+        )
         session_id = open_session.integration_id if open_session else ""
-        request = SessionRequest({})
-        update = Update(unit, caller, session_id, request, now, dry, custom)
+        update = Update(unit, caller, session_id, SessionRequest({}), now, dry, custom)
         if open_session is not None:
             session = open_session
         else:
@@ -413,12 +461,30 @@ class SessionService:
         outcome = self._evaluated(
             update, application, session, profile, event, evaluable=evaluable if dry else None
         )
-        if not dry:
-            properties = {
-                "sessionId": session_id,
-                "attributes": dict(custom.attributes),
-                "effects": [effect["effectType"] for effect in outcome.effects],
-            }
-            record_event(unit, resolver, self.segmentations, profile, event, properties=properties)
-            resolver.commit()
-        return outcome
+        if dry:
+            return outcome
+        return self._commit_event(update, resolver, outcome, open_session, event=event)
+
+    def _commit_event(
+        self,
+        update: Update,
+        resolver: IdentityResolver,
+        outcome: SessionOutcome,
+        open_session: StoredSession | None,
+        *,
+        event: EventView,
+    ) -> SessionOutcome:
+        unit, custom, session_id = update.unit, update.event, update.session_id
+        profile = outcome.profile
+        assert custom is not None
+        skip = session_rules(open_session.effects) if open_session else frozenset()
+        campaigns = campaign_map(self.cache.current(unit, outcome.application.id).campaigns)
+        outcome = commit_rules(update, outcome, campaigns, skip)
+        properties = {
+            "sessionId": session_id,
+            "attributes": dict(custom.attributes),
+            "effects": [effect["effectType"] for effect in outcome.effects],
+        }
+        record_event(unit, resolver, self.segmentations, profile, event, properties=properties)
+        resolver.commit()
+        return update_attributes(update, outcome, skip)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from patron.domain.errors import Invalid, NotFound, Problem
 from patron.domain.promotions.applications import Caller
+from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome
 from patron.domain.promotions.profiles import (
     MAX_PROFILES,
     AudienceChanges,
@@ -25,7 +27,8 @@ from patron.domain.promotions.profiles import (
 )
 from patron.services import Services
 from patron.surfaces.talon_one import requests
-from patron.surfaces.talon_one.integration import profile_json
+from patron.surfaces.talon_one.integration import profile_json, session_json
+from patron.surfaces.talon_one.integration.sessions import account_id
 
 router = APIRouter(tags=["talon.one integration"])
 log = logging.getLogger("patron.talon_one")
@@ -100,8 +103,9 @@ def _response_content(body: Mapping[str, Any], problems: list[Problem]) -> list[
 
 @router.put("/v2/customer_profiles/{integration_id:path}")
 async def update_customer_profile_v2(request: Request, integration_id: str) -> Response:
-    """Set the profile's attributes and audiences. ``runRuleEngine`` (not evaluated yet)
-    and its ``dry`` are accepted: the answer has no effects either way."""
+    """Set the profile's attributes and audiences. ``runRuleEngine=true`` evaluates the
+    built-in ``talon_profile_created``/``talon_profile_updated`` event (``dry`` only then);
+    without it the answer has no effects."""
     services, caller = await requests.integration(request)
     integration_id = integration_id_of_path(integration_id)
     run_rules = requests.flag(request, "runRuleEngine")
@@ -110,12 +114,25 @@ async def update_customer_profile_v2(request: Request, integration_id: str) -> R
     problems: list[Problem] = []
     attributes = _attributes(body, "attributes", problems)
     audiences = _audience_changes(body, problems)
-    _ids(body.get("evaluableCampaignIds"), "evaluableCampaignIds", problems)
+    evaluable = _ids(body.get("evaluableCampaignIds"), "evaluableCampaignIds", problems)
     content = _response_content(body, problems)
     if dry and not run_rules:
         problems.append(Problem("only with runRuleEngine=true", "dry"))
     if problems:
         raise Invalid.of(problems)
+    if run_rules:
+        change = ProfileChange(
+            integration_id,
+            attributes,
+            audiences,
+            evaluable if dry and "evaluableCampaignIds" in body else None,
+        )
+        evaluated = await services.sessions.update_profile(caller, change, dry=dry)
+        account = await account_id(services, caller.workspace_id)
+        answer = _rules_answer(evaluated, content, account)
+        return JSONResponse(
+            await _with_loyalty(services, caller, evaluated.profile, answer, content)
+        )
     if dry:
         profile = await services.profiles.preview(
             caller=caller, integration_id=integration_id, attributes=attributes
@@ -125,6 +142,30 @@ async def update_customer_profile_v2(request: Request, integration_id: str) -> R
             caller=caller, integration_id=integration_id, attributes=attributes, audiences=audiences
         )
     return JSONResponse(await _evaluation(services, caller, profile, content))
+
+
+def _rules_answer(evaluated: ProfileOutcome, content: list[str], account: int) -> dict[str, Any]:
+    """The evaluation's answer (effects, created codes, the entities asked for)."""
+    asked = set(content) - {"customerProfile", "loyalty"}
+    answer = session_json.v2_state(evaluated.outcome, asked, account)
+    if "customerProfile" in content:
+        answer["customerProfile"] = profile_json.customer_profile_json(evaluated.profile)
+    return answer
+
+
+async def _with_loyalty(
+    services: Services,
+    caller: Caller,
+    profile: TalonProfile,
+    answer: dict[str, Any],
+    content: list[str],
+) -> dict[str, Any]:
+    if "loyalty" in content:
+        programs = await services.profiles.loyalty(
+            caller=caller, integration_id=profile.integration_id
+        )
+        answer["loyalty"] = profile_json.loyalty_json(programs)
+    return answer
 
 
 async def _evaluation(
@@ -199,7 +240,9 @@ def _bulk_changes(body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 @router.put("/v1/customer_profiles/{integration_id:path}")
 async def update_customer_profile_v1(request: Request, integration_id: str) -> Response:
-    """API v1: set the attributes; answer v1's ``IntegrationState`` (no effects yet)."""
+    """API v1: set the attributes and evaluate the profile's built-in event; answer v1's
+    ``IntegrationState``: the profile's latest session in the application (or an empty
+    one), the profile, and the event with its effects."""
     services, caller = await requests.integration(request)
     integration_id = integration_id_of_path(integration_id)
     dry = requests.flag(request, "dry")
@@ -208,15 +251,15 @@ async def update_customer_profile_v1(request: Request, integration_id: str) -> R
     attributes = _attributes(body, "attributes", problems)
     if problems:
         raise Invalid.of(problems)
-    if dry:
-        profile = await services.profiles.preview(
-            caller=caller, integration_id=integration_id, attributes=attributes
-        )
-    else:
-        profile = await services.profiles.update(
-            caller=caller, integration_id=integration_id, attributes=attributes
-        )
-    return JSONResponse(profile_json.integration_state_v1(profile, caller.application_id))
+    change = ProfileChange(integration_id, attributes)
+    evaluated = await services.sessions.update_profile(caller, change, dry=dry)
+    account = await account_id(services, caller.workspace_id)
+    outcome = evaluated.outcome
+    if evaluated.latest_session is not None:
+        outcome = replace(outcome, session=evaluated.latest_session)
+    state = session_json.v1_state(outcome, account)
+    state["profile"] = profile_json.customer_profile_json(evaluated.profile)
+    return JSONResponse(state)
 
 
 @router.delete("/v1/customer_data/{integration_id:path}")

@@ -23,6 +23,7 @@ from patron.domain.promotions.session_effects import discounts, plain
 from patron.domain.promotions.session_people import ProfileView
 from patron.domain.promotions.session_ports import StoredSession
 from patron.domain.promotions.session_steps import Answer, SessionOutcome
+from patron.surfaces.talon_one import codes_wire, coupon_wire
 from patron.surfaces.talon_one.wire import moment, number
 
 SAFE_FEATURES = ("coupons", "referrals", "loyalty")  # the enum every SDK accepts
@@ -52,8 +53,8 @@ def response_content(body: Mapping[str, Any]) -> frozenset[str]:
 def v2_state(outcome: SessionOutcome, content: Collection[str], account_id: int) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "effects": outcome.effects,
-        "createdCoupons": [],
-        "createdReferrals": [],
+        "createdCoupons": [coupon_wire.coupon_json(c) for c in outcome.created_coupons],
+        "createdReferrals": [codes_wire.referral_json(r) for r in outcome.created_referrals],
     }
     if "customerSession" in content:
         answer["customerSession"] = session_v2(outcome.session)
