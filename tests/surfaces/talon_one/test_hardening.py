@@ -75,7 +75,7 @@ CASES: list[tuple[str, str, Any, dict[str, str]]] = [
         "PUT",
         "/v2/customer_profiles/ada",
         {"audiencesChanges": {"adds": [2**40]}},
-        {"pointer": "/audiencesChanges/adds"},
+        {"pointer": "/audiencesChanges/adds/0"},
     ),
     (
         "PUT",
