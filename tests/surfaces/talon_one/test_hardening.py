@@ -56,6 +56,7 @@ def refused(response: httpx.Response, status: int, place: dict[str, str]) -> Non
 
 COUPONS = "{campaign}/coupons"
 SESSION = "/v2/customer_sessions/s1"
+STATE = "/customerSession/state"
 ONE = {"numberOfCoupons": 1, "usageLimit": 0}
 # (method, path and query, body, where the error points)
 CASES: list[tuple[str, str, Any, dict[str, str]]] = [
@@ -69,6 +70,9 @@ CASES: list[tuple[str, str, Any, dict[str, str]]] = [
     ("PUT", "/v2/customer_sessions/s1", {"customerSession": {}, "x": DEEP}, {"pointer": ""}),
     ("PUT", "/v1/customer_sessions/s1", {"responseContent": DEEP}, {"pointer": ""}),
     ("POST", "/v2/events", {"profileId": "ada", "type": "e", "attributes": DEEP}, {"pointer": ""}),
+    # A state that is not a string (an object cannot even be looked up).
+    ("PUT", SESSION, {"customerSession": {"state": {"a": 1}}}, {"pointer": STATE}),
+    ("PUT", SESSION, {"customerSession": {"state": ["open"]}}, {"pointer": STATE}),
     # Longer or larger than the columns that keep them.
     ("POST", "/v2/events", {"profileId": "x" * 1001, "type": "e"}, {"pointer": "/profileId"}),
     (
