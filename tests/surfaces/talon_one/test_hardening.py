@@ -43,6 +43,7 @@ async def shop(app_services: tuple[object, Services]) -> dict[str, Any]:
     return {
         "integration": {"Authorization": f"ApiKey-v1 {issued.integration_key}"},
         "management": {"Authorization": f"ManagementKey-v1 {issued.management_key}"},
+        "campaigns": f"/v1/applications/{application}/campaigns",
         "campaign": f"/v1/applications/{application}/campaigns/{campaign.id}",
         "program": program.id,
     }
@@ -73,6 +74,18 @@ CASES: list[tuple[str, str, Any, dict[str, str]]] = [
     # A state that is not a string (an object cannot even be looked up).
     ("PUT", SESSION, {"customerSession": {"state": {"a": 1}}}, {"pointer": STATE}),
     ("PUT", SESSION, {"customerSession": {"state": ["open"]}}, {"pointer": STATE}),
+    (
+        "PUT",
+        "/v2/customer_profiles/ada",
+        {"responseContent": [{"a": 1}]},
+        {"pointer": "/responseContent"},
+    ),
+    (
+        "POST",
+        "{campaigns}",
+        {"name": "odd", "limits": [{"action": {"a": 1}, "limit": 1}]},
+        {"pointer": "/limits/0"},
+    ),
     # Longer or larger than the columns that keep them.
     ("POST", "/v2/events", {"profileId": "x" * 1001, "type": "e"}, {"pointer": "/profileId"}),
     (

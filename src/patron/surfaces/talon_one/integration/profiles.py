@@ -94,7 +94,9 @@ def _response_content(body: Mapping[str, Any], problems: list[Problem]) -> list[
     value = body.get("responseContent")
     if value is None:
         return []
-    if not isinstance(value, list) or not all(item in RESPONSE_CONTENT for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item in RESPONSE_CONTENT for item in value
+    ):
         problems.append(
             Problem(f"must be a list of: {', '.join(sorted(RESPONSE_CONTENT))}", "responseContent")
         )
