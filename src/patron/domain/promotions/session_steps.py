@@ -56,9 +56,7 @@ class SessionOutcome:
     effects: list[dict[str, Any]]
     event: EventView
     evaluation: Evaluation | None = None
-    # The campaigns that fired, read only if the answer shows them (inside the
-    # transaction, when it is rendered): most answers do not.
-    fired: Callable[[], tuple[CampaignRecord, ...]] = tuple
+    triggered_campaigns: tuple[CampaignRecord, ...] = ()
     coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
     referral: model.Referral | None = None
     loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
@@ -66,10 +64,6 @@ class SessionOutcome:
     # The codes rules created and this write stored (or found stored: a re-evaluation).
     created_coupons: tuple[StoredCoupon, ...] = ()
     created_referrals: tuple[ReferralRecord, ...] = ()
-
-    @property
-    def triggered_campaigns(self) -> tuple[CampaignRecord, ...]:
-        return self.fired()
 
 
 Render = Callable[[SessionOutcome], Answer]

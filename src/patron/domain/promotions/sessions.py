@@ -34,7 +34,6 @@ from patron.domain.people.identity import IdentityResolver
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
-from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.evaluate import evaluate
 from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome, profile_event
 from patron.domain.promotions.rule_commit import (
@@ -321,10 +320,8 @@ class SessionService:
         )
         effects = [effect_document(effect) for effect in evaluation.effects]
         ids = evaluation.triggered_campaigns
-
-        def fired() -> tuple[CampaignRecord, ...]:  # one query, and only if the answer asks
-            records = {c.id: c for c in unit.list_campaigns(application.id)} if ids else {}
-            return tuple(records[i] for i in ids if i in records)
+        records = unit.campaigns_by_ids(application.id, ids) if ids else {}  # one query
+        triggered = tuple(records[i] for i in ids if i in records)
 
         evaluated = replace(session, effects=effects)
         return SessionOutcome(
@@ -334,7 +331,7 @@ class SessionService:
             effects,
             event,
             evaluation,
-            fired,
+            triggered,
             context.coupons,
             context.referral,
             context.loyalty,
