@@ -71,9 +71,11 @@ async def test_close_redeems_and_cancel_rolls_back(services: Services) -> None:
     assert seen.last.session.state == "open"
     assert await coupon_counter(services, coupon_id) == 0  # open: nothing redeemed yet
 
+    assert seen.last.coupons["SPRING-1"].usage_counter == 0
     await update(services, caller, "s1", seen, state="closed")
     assert seen.types() == ["acceptCoupon", "setDiscount"]
     assert await coupon_counter(services, coupon_id) == 1
+    assert seen.last.coupons["SPRING-1"].usage_counter == 1  # the answer shows the redemption
     usage = await usage_rows(services, campaign_id)
     assert usage[("redeemCoupon", "")] == 1
     assert usage[("redeemCoupon", "alice")] == 1
@@ -89,6 +91,7 @@ async def test_close_redeems_and_cancel_rolls_back(services: Services) -> None:
     await update(services, caller, "s1", seen, state="cancelled")
     assert sorted(seen.types()) == ["rollbackCoupon", "rollbackDiscount"]
     assert await coupon_counter(services, coupon_id) == 0
+    assert seen.last.coupons["SPRING-1"].usage_counter == 0
     usage = await usage_rows(services, campaign_id)
     assert usage[("redeemCoupon", "")] == 0
     assert usage[("setDiscount", "")] == 0
