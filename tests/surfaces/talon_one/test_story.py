@@ -424,6 +424,9 @@ def loyalty_points_come_on_close_and_go_on_cancel(story: Story, program_id: int)
     assert (points.program_id, points.value, points.name) == (program_id, 25, "Big basket")
     assert points.recipient_integration_id == "lea"
     assert balance(story, program_id, "lea") is None  # an open session previews its points
+    again = story.session("l-1", ["loyalty"])
+    ledger = again.loyalty.programs[str(program_id)].ledger
+    assert (ledger.current_balance, ledger.tentative_current_balance) == (0, 25)
 
     story.session("l-1", dry=True, profile_id="lea", cart_items=cart(price=60), state="closed")
     assert balance(story, program_id, "lea") is None

@@ -66,6 +66,7 @@ from patron.domain.promotions.session_steps import (
     gather_context,
     next_session,
     profile_id_of,
+    tentative,
 )
 from patron.domain.segments.events.classify import SegmentationCache
 from patron.domain.store import Store
@@ -308,7 +309,7 @@ class SessionService:
             triggered,
             context.coupons,
             context.referral,
-            context.loyalty,
+            tentative(context.loyalty, evaluation, now),
             update.dry,
         )
 
