@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,7 @@ class ProfileView:
     total_sales: Decimal = Decimal(0)
     audiences: tuple[int, ...] = ()
     segments: Mapping[str, str] = field(default_factory=dict)
+    audience_names: Mapping[int, str] = field(default_factory=dict)
 
     def engine(self) -> model.Profile:
         return model.Profile(
@@ -53,16 +54,11 @@ class ProfileView:
 
     def after(self, closed: int, sales: Decimal, now: datetime) -> ProfileView:
         """The view once this update committed ``closed`` sessions worth ``sales``."""
-        return ProfileView(
-            self.integration_id,
-            self.customer_id,
-            self.attributes,
-            self.created_at,
-            now,
-            self.closed_sessions + closed,
-            self.total_sales + sales,
-            self.audiences,
-            self.segments,
+        return replace(
+            self,
+            updated_at=now,
+            closed_sessions=self.closed_sessions + closed,
+            total_sales=self.total_sales + sales,
         )
 
 
@@ -107,6 +103,7 @@ def _view(
     customer: Profile,
 ) -> ProfileView:
     totals = unit.profile_totals(workspace_id, customer_id, profile_id)
+    audiences = dict(unit.profile_audiences(workspace_id, customer_id))
     return ProfileView(
         profile_id,
         customer_id,
@@ -115,8 +112,9 @@ def _view(
         customer.updated_at,
         totals.closed_sessions,
         totals.total_sales,
-        unit.audience_ids_of(workspace_id, customer_id),
+        tuple(audiences),
         totals.segments,
+        audiences,
     )
 
 

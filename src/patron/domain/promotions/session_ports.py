@@ -190,6 +190,10 @@ class CrossPartQueries(Protocol):
 
     def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]: ...
 
+    def profile_audiences(self, workspace_id: str, customer_id: str) -> list[tuple[int, str]]:
+        """The customer's audiences, (id, name), by id."""
+        ...
+
 
 class SessionUnit(
     ApplicationUnit,

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.promotions import effects as fx
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.campaign_records import CampaignRecord
@@ -207,3 +209,31 @@ def gather_context(
         unit.campaign_usage([c.id for c in campaigns], who),
         history,
     )
+
+
+def tentative(
+    loyalty: Mapping[str, model.LoyaltyProgram], evaluation: Evaluation, now: datetime
+) -> dict[str, model.LoyaltyProgram]:
+    """The balances with the main-ledger points this open session would add (active ones)
+    and deduct when it closes: Talon's ``tentativeCurrentBalance``."""
+    change: dict[str, Decimal] = {}
+    for effect in evaluation.effects:
+        props = effect.props
+        if isinstance(props, fx.AddLoyaltyPoints) and not props.sub_ledger_id:
+            if props.start_date is None or props.start_date <= now:
+                key = str(props.program_id)
+                change[key] = change.get(key, Decimal(0)) + props.value
+        elif isinstance(props, fx.DeductLoyaltyPoints) and not props.sub_ledger_id:
+            key = str(props.program_id)
+            change[key] = change.get(key, Decimal(0)) - props.value
+    return {
+        key: replace(
+            program,
+            balance=replace(
+                program.balance, tentative_current=program.balance.current + change[key]
+            ),
+        )
+        if key in change
+        else program
+        for key, program in loyalty.items()
+    }

@@ -75,6 +75,7 @@ from patron.domain.promotions.session_steps import (
     gather_context,
     next_session,
     profile_id_of,
+    tentative,
 )
 from patron.domain.segments.events.classify import SegmentationCache
 from patron.domain.store import Store
@@ -272,7 +273,8 @@ class SessionService:
             sales = stored.total if stored is not None and was_closed else Decimal(0)
             profile = profile.after(-1 if was_closed else 0, -sales, now)
             revoked = replace(session, effects=effects, committed=None)
-            return SessionOutcome(application, revoked, profile, effects, event)
+            outcome = SessionOutcome(application, revoked, profile, effects, event)
+            return self._settled(update, outcome)
         outcome = self._evaluated(update, application, session, profile, event)
         campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
         outcome = commit_rules(update, outcome, campaigns, _skip(update, stored))
@@ -294,7 +296,15 @@ class SessionService:
         )
         closed = replace(session, effects=effects, committed=committed, closed_at=now)
         profile = profile.after(1, session.total, now)
-        return replace(outcome, session=closed, effects=effects, profile=profile)
+        return self._settled(
+            update, replace(outcome, session=closed, effects=effects, profile=profile)
+        )
+
+    def _settled(self, update: Update, outcome: SessionOutcome) -> SessionOutcome:
+        """The codes and points as this update's redemption (or its rollback) left them:
+        what the answer's ``coupons``, ``referral`` and ``loyalty`` show."""
+        now = gather_context(update, outcome.application, outcome.session, outcome.profile, ())
+        return replace(outcome, coupons=now.coupons, referral=now.referral, loyalty=now.loyalty)
 
     def _evaluated(
         self,
@@ -334,7 +344,7 @@ class SessionService:
             triggered,
             context.coupons,
             context.referral,
-            context.loyalty,
+            tentative(context.loyalty, evaluation, now),
             update.dry,
         )
 

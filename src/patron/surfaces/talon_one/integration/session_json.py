@@ -138,7 +138,9 @@ def profile_json(profile: ProfileView, account_id: int) -> dict[str, Any]:
         "closedSessions": profile.closed_sessions,
         "totalSales": number(profile.total_sales),
         "lastActivity": moment(profile.updated_at) or created,
-        "audienceMemberships": [{"id": a, "name": str(a)} for a in profile.audiences],
+        "audienceMemberships": [
+            {"id": a, "name": profile.audience_names.get(a) or str(a)} for a in profile.audiences
+        ],
     }
 
 
@@ -230,7 +232,7 @@ def coupon_json(coupon: model.Coupon) -> dict[str, Any]:
 def referral_json(referral: model.Referral) -> dict[str, Any]:
     return {
         "id": referral.id,
-        "created": moment(referral.start_date) or "1970-01-01T00:00:00Z",
+        "created": moment(referral.created_at or referral.start_date) or "1970-01-01T00:00:00Z",
         "campaignId": referral.campaign_id,
         "advocateProfileIntegrationId": referral.advocate_integration_id,
         "friendProfileIntegrationId": referral.friend_integration_id or None,
@@ -240,6 +242,7 @@ def referral_json(referral: model.Referral) -> dict[str, Any]:
         "startDate": moment(referral.start_date),
         "expiryDate": moment(referral.expiry_date),
         "attributes": plain(dict(referral.attributes)),
+        "referredCustomers": list(referral.referred_customers),
     }
 
 
