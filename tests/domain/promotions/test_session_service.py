@@ -10,8 +10,9 @@ import pytest
 
 from patron.domain.errors import Invalid
 from patron.domain.promotions.applications import Caller
+from patron.domain.promotions.idempotency import Answer, Idempotency
 from patron.domain.promotions.session_request import parse_session_request
-from patron.domain.promotions.session_steps import Answer, Idempotency, SessionOutcome
+from patron.domain.promotions.session_steps import SessionOutcome
 from patron.services import Services
 from tests.conftest import make_workspace
 from tests.domain.promotions.sessions_support import (

@@ -1,7 +1,7 @@
 """What evaluating sessions needs from storage, and the session as stored.
 
 Two groups of store methods: the sessions part's own (sessions, campaign
-usage counters, idempotent answers, locks) and the ones other parts of
+usage counters, locks; idempotent answers in :mod:`.idempotency`) and the ones other parts of
 promotions own and the pipeline calls across (coupons, referrals, loyalty,
 audiences — see their modules for what each guarantees).
 """
@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from patron.domain.people.ports import CustomerReader
 from patron.domain.promotions.applications import ApplicationUnit
 from patron.domain.promotions.campaign_records import CampaignRecord
+from patron.domain.promotions.idempotency import IdempotencyUnit
+from patron.domain.promotions.locks import LockUnit
 from patron.domain.promotions.model import Coupon, LoyaltyProgram, Referral, Usage
 from patron.domain.promotions.ports import CampaignReader
 from patron.domain.tracking.ports import TrackingUnit
@@ -45,16 +47,6 @@ class StoredSession:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """An answer kept for an ``Idempotency-Key``."""
-
-    request_digest: str
-    status: int
-    body: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class ProfileTotals:
     closed_sessions: int = 0
     total_sales: Decimal = Decimal(0)
@@ -63,12 +55,6 @@ class ProfileTotals:
 
 class SessionQueries(Protocol):
     """The sessions part's own storage."""
-
-    def lock_promotion_keys(self, keys: Sequence[str], wait_ms: int) -> bool:
-        """Take these locks until the transaction ends, waiting at most ``wait_ms`` for
-        each; False when one stayed held by another transaction (nothing is then held
-        longer than the transaction). Where writers are serial (SQLite), True at once."""
-        ...
 
     def get_customer_session(
         self, application_id: int, integration_id: str
@@ -107,18 +93,6 @@ class SessionQueries(Protocol):
     def return_campaign_usage(
         self, campaign_id: int, action: str, profile_id: str, amount: Decimal
     ) -> None: ...
-
-    def idempotent_answer(
-        self, application_id: int, key: str, since: datetime
-    ) -> StoredAnswer | None:
-        """The answer kept for ``key``, if it was kept after ``since``."""
-        ...
-
-    def keep_idempotent_answer(
-        self, application_id: int, key: str, answer: StoredAnswer, expired_before: datetime
-    ) -> None:
-        """Keep ``answer`` for ``key`` (replacing an expired one, dropping expired ones)."""
-        ...
 
 
 class CrossPartQueries(Protocol):
@@ -189,6 +163,8 @@ class SessionUnit(
     TrackingUnit,
     CustomerReader,
     SessionQueries,
+    LockUnit,
+    IdempotencyUnit,
     CrossPartQueries,
     Protocol,
 ):

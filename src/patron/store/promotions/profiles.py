@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.sql.expression import Executable
 
 from patron.domain.promotions.profiles import SessionTotals
@@ -20,6 +20,8 @@ from patron.store.promotions.tables import (
     coupon_reservations,
     coupons,
     customer_sessions,
+    idempotent_answers,
+    idempotent_profiles,
     loyalty_ledger,
     loyalty_programs,
     referral_redemptions,
@@ -179,11 +181,35 @@ def _other_erasures(workspace_id: str, ids: list[str]) -> list[tuple[str, Execut
                 loyalty_ledger.c.integration_id.in_(ids),
             ),
         ),
+        *_answer_erasures(workspace_id, ids),
         (
             "usage_counters",
             delete(campaign_usage).where(
                 campaign_usage.c.campaign_id.in_(of_workspace),
                 campaign_usage.c.integration_id.in_(ids),
             ),
+        ),
+    ]
+
+
+def _answer_erasures(workspace_id: str, ids: list[str]) -> list[tuple[str, Executable]]:
+    """Idempotent answers carrying their data (then every profile link of a gone answer)."""
+    answers, links = idempotent_answers, idempotent_profiles
+    naming = select(links.c.application_id, links.c.key).where(
+        links.c.application_id.in_(_applications(workspace_id)), links.c.integration_id.in_(ids)
+    )
+    answered = (
+        select(answers.c.key)
+        .where(answers.c.application_id == links.c.application_id, answers.c.key == links.c.key)
+        .exists()
+    )
+    return [
+        (
+            "idempotent_answers",
+            delete(answers).where(tuple_(answers.c.application_id, answers.c.key).in_(naming)),
+        ),
+        (
+            "idempotent_profiles",
+            delete(links).where(links.c.application_id.in_(_applications(workspace_id)), ~answered),
         ),
     ]

@@ -17,19 +17,17 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from patron.domain.errors import Invalid, Problem
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.session_request import SessionRequest, request_digest
-from patron.domain.promotions.session_steps import Answer, CustomEvent, SessionOutcome
+from patron.domain.promotions.session_steps import CustomEvent, SessionOutcome
 from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.idempotent import answer_response, idempotency
 from patron.surfaces.talon_one.integration.session_json import (
     response_content,
     v1_answer,
     v2_answer,
 )
-from patron.surfaces.talon_one.integration.sessions import (
-    account_id,
-    answer_response,
-    idempotency,
-)
+from patron.surfaces.talon_one.integration.sessions import account_id
 
 router = APIRouter(tags=["talon.one integration"])
 MAX_TYPE = 1000

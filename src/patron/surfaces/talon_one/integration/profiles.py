@@ -25,6 +25,7 @@ from patron.domain.promotions.profiles import (
 )
 from patron.services import Services
 from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.idempotent import once
 from patron.surfaces.talon_one.integration import profile_json
 
 router = APIRouter(tags=["talon.one integration"])
@@ -119,11 +120,15 @@ async def update_customer_profile_v2(request: Request, integration_id: str) -> R
         profile = await services.profiles.preview(
             caller=caller, integration_id=integration_id, attributes=attributes
         )
-    else:
+        return JSONResponse(await _evaluation(services, caller, profile, content))
+
+    async def write() -> Response:
         profile = await services.profiles.update(
             caller=caller, integration_id=integration_id, attributes=attributes, audiences=audiences
         )
-    return JSONResponse(await _evaluation(services, caller, profile, content))
+        return JSONResponse(await _evaluation(services, caller, profile, content))
+
+    return await once(request, services, caller, body, write, profile_ids=[integration_id])
 
 
 async def _evaluation(
@@ -151,14 +156,22 @@ async def update_customer_profiles_v2(request: Request) -> Response:
     silent = _silent(request)
     body = await requests.json_object(request)
     changes = _bulk_changes(body)
-    profiles = await services.profiles.update_many(caller=caller, changes=changes)
-    if silent:
-        return Response(status_code=204)
-    states = [
-        {"customerProfile": profile_json.customer_profile_json(p), **profile_json.EMPTY_EVALUATION}
-        for p in profiles
-    ]
-    return JSONResponse({"integrationStates": states})
+
+    async def write() -> Response:
+        profiles = await services.profiles.update_many(caller=caller, changes=changes)
+        if silent:
+            return Response(status_code=204)
+        states = [
+            {
+                "customerProfile": profile_json.customer_profile_json(p),
+                **profile_json.EMPTY_EVALUATION,
+            }
+            for p in profiles
+        ]
+        return JSONResponse({"integrationStates": states})
+
+    ids = [integration_id for integration_id, _ in changes]
+    return await once(request, services, caller, body, write, profile_ids=ids)
 
 
 def _silent(request: Request) -> bool:
@@ -211,11 +224,15 @@ async def update_customer_profile_v1(request: Request, integration_id: str) -> R
         profile = await services.profiles.preview(
             caller=caller, integration_id=integration_id, attributes=attributes
         )
-    else:
+        return JSONResponse(profile_json.integration_state_v1(profile, caller.application_id))
+
+    async def write() -> Response:
         profile = await services.profiles.update(
             caller=caller, integration_id=integration_id, attributes=attributes
         )
-    return JSONResponse(profile_json.integration_state_v1(profile, caller.application_id))
+        return JSONResponse(profile_json.integration_state_v1(profile, caller.application_id))
+
+    return await once(request, services, caller, body, write, profile_ids=[integration_id])
 
 
 @router.delete("/v1/customer_data/{integration_id:path}")
@@ -224,16 +241,20 @@ async def delete_customer_data(request: Request, integration_id: str) -> Respons
     send ``Content-Type: application/json`` and no body: nothing is read)."""
     services, caller = await requests.integration(request)
     integration_id = integration_id_of_path(integration_id)
-    report = await services.profiles.delete_customer_data(
-        workspace_id=caller.workspace_id, integration_id=integration_id
-    )
-    erased = {
-        "customers": report.customers,
-        "events": report.events,
-        "activities": report.activities,
-        "memberships": report.memberships,
-        **report.related,
-    }
-    counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
-    log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
-    return Response(status_code=204)
+
+    async def write() -> Response:
+        report = await services.profiles.delete_customer_data(
+            workspace_id=caller.workspace_id, integration_id=integration_id
+        )
+        erased = {
+            "customers": report.customers,
+            "events": report.events,
+            "activities": report.activities,
+            "memberships": report.memberships,
+            **report.related,
+        }
+        counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
+        log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
+        return Response(status_code=204)
+
+    return await once(request, services, caller, None, write)

@@ -12,11 +12,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from patron.domain.errors import NotFound
 from patron.domain.promotions.reservations import check_integration_ids
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.coupon_wire import coupon_json, profile_json
+from patron.surfaces.talon_one.idempotent import once
 
 router = APIRouter(prefix="/v1/coupon_reservations")
 
@@ -52,13 +54,17 @@ async def get_reserved_customers(request: Request, rest: str) -> dict[str, Any]:
 
 
 @router.post("/{rest:path}", status_code=201)
-async def create_coupon_reservation(request: Request, rest: str) -> dict[str, Any]:
+async def create_coupon_reservation(request: Request, rest: str) -> Response:
     services, caller = await requests.integration(request)
     code = coupon_code(request)
     body = await requests.json_object(request)
     ids = check_integration_ids(body.get("integrationIDs"))
-    coupon = await services.reservations.reserve(caller, code, ids)
-    return coupon_json(coupon)
+
+    async def write() -> Response:
+        coupon = await services.reservations.reserve(caller, code, ids)
+        return JSONResponse(coupon_json(coupon), status_code=201)
+
+    return await once(request, services, caller, body, write, profile_ids=ids)
 
 
 @router.delete("/{rest:path}", status_code=204)
@@ -67,8 +73,12 @@ async def delete_coupon_reservation(request: Request, rest: str) -> Response:
     code = coupon_code(request)
     body = await requests.json_object(request)
     ids = check_integration_ids(body.get("integrationIDs"))
-    await services.reservations.release(caller, code, ids)
-    return Response(status_code=204)
+
+    async def write() -> Response:
+        await services.reservations.release(caller, code, ids)
+        return Response(status_code=204)
+
+    return await once(request, services, caller, body, write, profile_ids=ids)
 
 
 def profile_number(workspace_id: str, integration_id: str) -> int:

@@ -19,10 +19,11 @@ import orjson
 from patron.domain.promotions import model
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.effects import RuleFailureReason
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.session_effects import discounts, plain
 from patron.domain.promotions.session_people import ProfileView
 from patron.domain.promotions.session_ports import StoredSession
-from patron.domain.promotions.session_steps import Answer, SessionOutcome
+from patron.domain.promotions.session_steps import SessionOutcome
 from patron.surfaces.talon_one.wire import moment, number
 
 SAFE_FEATURES = ("coupons", "referrals", "loyalty")  # the enum every SDK accepts
@@ -37,6 +38,11 @@ def dumps(document: Any) -> str:
 def talon_id(text: str) -> int:
     """A stable positive 31-bit integer for a Patron string id (Talon's ids are integers)."""
     return zlib.crc32(text.encode()) & 0x7FFFFFFF or 1
+
+
+def profiles_of(outcome: SessionOutcome) -> tuple[str, ...]:
+    """The profiles whose data an answer carries (erased with them)."""
+    return tuple({outcome.profile.integration_id, outcome.session.profile_id} - {""})
 
 
 def response_content(body: Mapping[str, Any]) -> frozenset[str]:
@@ -82,7 +88,7 @@ def v2_state(outcome: SessionOutcome, content: Collection[str], account_id: int)
 
 
 def v2_answer(outcome: SessionOutcome, content: Collection[str], account_id: int) -> Answer:
-    return Answer(200, dumps(v2_state(outcome, content, account_id)))
+    return Answer(200, dumps(v2_state(outcome, content, account_id)), profiles_of(outcome))
 
 
 def session_v2(session: StoredSession) -> dict[str, Any]:
@@ -317,4 +323,4 @@ def v1_state(outcome: SessionOutcome, account_id: int) -> dict[str, Any]:
 
 
 def v1_answer(outcome: SessionOutcome, account_id: int) -> Answer:
-    return Answer(200, dumps(v1_state(outcome, account_id)))
+    return Answer(200, dumps(v1_state(outcome, account_id)), profiles_of(outcome))
