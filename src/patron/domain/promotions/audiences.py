@@ -120,22 +120,6 @@ def apply_membership_actions(
     static.change_members(unit, workspace_id, adds, removes, now)
 
 
-def apply_audience_changes(
-    unit: AudienceUnit,
-    workspace_id: str,
-    integration_id: str,
-    *,
-    adds: Sequence[int],
-    deletes: Sequence[int],
-    now: datetime,
-) -> None:
-    """A profile's ``audiencesChanges`` (``adds``, then ``deletes``), in the open transaction."""
-    actions = [MembershipAction(True, integration_id, a) for a in adds]
-    actions += [MembershipAction(False, integration_id, d) for d in deletes]
-    if actions:
-        apply_membership_actions(unit, workspace_id, actions, now)
-
-
 class AudienceService:
     """Creates, renames, deletes and lists audiences; changes their members."""
 

@@ -8,7 +8,7 @@ audiences — see their modules for what each guarantees).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from patron.domain.people.ports import CustomerReader
 from patron.domain.promotions.applications import ApplicationUnit
+from patron.domain.promotions.audiences import Audience
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.idempotency import IdempotencyUnit
 from patron.domain.promotions.locks import LockUnit
@@ -155,6 +156,8 @@ class CrossPartQueries(Protocol):
     def reverse_transaction(self, transaction_uuid: str, now: datetime) -> None: ...
 
     def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]: ...
+
+    def audiences_by_ids(self, workspace_id: str, ids: Iterable[int]) -> dict[int, Audience]: ...
 
 
 class SessionUnit(

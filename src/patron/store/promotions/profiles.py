@@ -13,7 +13,6 @@ from sqlalchemy.sql.expression import Executable
 from patron.domain.promotions.profiles import SessionTotals
 from patron.store.promotions.tables import (
     applications,
-    audiences,
     campaign_usage,
     campaigns,
     coupon_redemptions,
@@ -27,7 +26,6 @@ from patron.store.promotions.tables import (
     referral_redemptions,
     referrals,
 )
-from patron.store.schema import customer_segments, segment_members
 from patron.store.unit_base import UnitBase
 
 CLOSED = ("closed", "partially_returned")
@@ -55,17 +53,6 @@ class ProfileQueries(UnitBase):
             last_session=last,
         )
 
-    def profile_audiences(self, workspace_id: str, customer_id: str) -> list[tuple[int, str]]:
-        query = (
-            select(audiences.c.id, customer_segments.c.name)
-            .join(customer_segments, customer_segments.c.id == audiences.c.segment_id)
-            .join(segment_members, segment_members.c.segment_id == audiences.c.segment_id)
-            .where(audiences.c.workspace_id == workspace_id)
-            .where(segment_members.c.customer_id == customer_id)
-            .order_by(audiences.c.id)
-        )
-        return [(row[0], row[1]) for row in self.connection.execute(query)]
-
     def profile_loyalty_memberships(
         self, workspace_id: str, integration_id: str
     ) -> list[tuple[int, datetime | None]]:
@@ -79,12 +66,6 @@ class ProfileQueries(UnitBase):
         )
         return [(row[0], row[1]) for row in self.connection.execute(query)]
 
-    def audience_segments(self, workspace_id: str, audience_ids: Collection[int]) -> dict[int, str]:
-        query = select(audiences.c.id, audiences.c.segment_id).where(
-            audiences.c.workspace_id == workspace_id, audiences.c.id.in_(sorted(audience_ids))
-        )
-        return {row[0]: row[1] for row in self.connection.execute(query)}
-
     # -- erasure --------------------------------------------------------------------
 
     def erase_profile_data(
@@ -94,7 +75,8 @@ class ProfileQueries(UnitBase):
         counts: dict[str, int] = {}
         for start in range(0, len(ordered), CHUNK):
             for kind, count in self._erase_chunk(workspace_id, ordered[start : start + CHUNK]):
-                counts[kind] = counts.get(kind, 0) + count
+                if kind:
+                    counts[kind] = counts.get(kind, 0) + count
         return counts
 
     def _erase_chunk(self, workspace_id: str, ids: list[str]) -> list[tuple[str, int]]:
@@ -209,7 +191,7 @@ def _answer_erasures(workspace_id: str, ids: list[str]) -> list[tuple[str, Execu
             delete(answers).where(tuple_(answers.c.application_id, answers.c.key).in_(naming)),
         ),
         (
-            "idempotent_profiles",
+            "",  # (not counted: the links of the answers gone)
             delete(links).where(links.c.application_id.in_(_applications(workspace_id)), ~answered),
         ),
     ]

@@ -7,7 +7,6 @@ from the raw path (``scope["raw_path"]``) and unquoted here, once.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,10 +45,7 @@ async def get_reserved_customers(request: Request, rest: str) -> dict[str, Any]:
     code = coupon_code(request, after=PROFILES)
     holders = await services.reservations.holders(caller, code)
     account = await services.workspaces.installation_number(caller.workspace_id)
-    data = [
-        profile_json(holder, profile_number(caller.workspace_id, holder.integration_id), account)
-        for holder in holders
-    ]
+    data = [profile_json(holder, caller.workspace_id, account) for holder in holders]
     return {"totalResultSize": len(data), "data": data}
 
 
@@ -79,9 +75,3 @@ async def delete_coupon_reservation(request: Request, rest: str) -> Response:
         return Response(status_code=204)
 
     return await once(request, services, caller, body, write, profile_ids=ids)
-
-
-def profile_number(workspace_id: str, integration_id: str) -> int:
-    """A stable positive 31-bit id for a profile (Talon's profile ids are integers)."""
-    digest = hashlib.blake2b(f"{workspace_id}/{integration_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % (2**31 - 1) + 1
