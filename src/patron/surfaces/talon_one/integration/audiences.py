@@ -8,7 +8,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from patron.services import Services
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.codes_wire import audience_json
 from patron.surfaces.talon_one.idempotent import once, strings_at
@@ -16,15 +15,11 @@ from patron.surfaces.talon_one.idempotent import once, strings_at
 router = APIRouter(tags=["talon.one integration"])
 
 
-async def _account(services: Services, workspace_id: str) -> int:
-    return await services.workspaces.installation_number(workspace_id)
-
-
 @router.post("/v2/audiences")
 async def create_audience(request: Request) -> Response:
     services, caller = await requests.integration(request)
     body = await requests.json_object(request)
-    account = await _account(services, caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
 
     async def write() -> Response:
         audience = await services.audiences.create(caller.workspace_id, body)
@@ -38,7 +33,7 @@ async def update_audience(request: Request, audience_id: str) -> Response:
     services, caller = await requests.integration(request)
     number = requests.path_id(audience_id, "audience")
     body = await requests.json_object(request)
-    account = await _account(services, caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
 
     async def write() -> Response:
         audience = await services.audiences.update(caller.workspace_id, number, body)

@@ -153,7 +153,7 @@ async def update_customer_profiles_v2(request: Request) -> Response:
     """Up to 1,000 profiles in one transaction; never evaluates rules. ``silent=yes``:
     204; absent or ``no``: 200 with each profile (every SDK reads that)."""
     services, caller = await requests.integration(request)
-    silent = _silent(request)
+    silent = requests.silent(request)
     body = await requests.json_object(request)
     changes = _bulk_changes(body)
 
@@ -172,15 +172,6 @@ async def update_customer_profiles_v2(request: Request) -> Response:
 
     ids = [integration_id for integration_id, _ in changes]
     return await once(request, services, caller, body, write, profile_ids=ids)
-
-
-def _silent(request: Request) -> bool:
-    value = request.query_params.get("silent")
-    if value is None or value.strip().lower() in ("", "no", "false"):
-        return False
-    if value.strip().lower() in ("yes", "true"):
-        return True
-    raise Invalid.of([Problem("yes or no", "silent")])
 
 
 def _bulk_changes(body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

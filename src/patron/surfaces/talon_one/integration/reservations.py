@@ -44,7 +44,7 @@ async def get_reserved_customers(request: Request, rest: str) -> dict[str, Any]:
     services, caller = await requests.integration(request)
     code = coupon_code(request, after=PROFILES)
     holders = await services.reservations.holders(caller, code)
-    account = await services.workspaces.installation_number(caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
     data = [profile_json(holder, caller.workspace_id, account) for holder in holders]
     return {"totalResultSize": len(data), "data": data}
 
