@@ -1,4 +1,4 @@
-"""A load generator for the tracking API, run as its own process.
+"""A load generator for the tracking API (and Talon.One session updates), run as its own process.
 
 Keeps ``--connections`` HTTP/1.1 keep-alive connections busy for
 ``--seconds``, each request carrying fresh ``messageId``s (so Patron's dedupe
@@ -71,6 +71,20 @@ def make_body(mode: str, batch: int, prefix: str, counter: int, users: int) -> b
     return f'{{"batch":[{items}],"sentAt":"2026-11-22T10:00:01.000Z"}}'.encode()
 
 
+def session_body(n: int, users: int) -> bytes:
+    """A Talon.One session update: three cart lines and a coupon code, one customer of ``users``."""
+    v = n % VARIANTS
+    items = ",".join(
+        f'{{"sku":"sku-{(v + i) % 31}","name":"Item {i}","quantity":{1 + i},'
+        f'"price":{10.5 + 7 * i},"category":"{CATEGORIES[(v + i) % 8]}"}}'
+        for i in range(3)
+    )
+    return (
+        f'{{"customerSession":{{"profileId":"user-{n % users}","cartItems":[{items}],'
+        f'"couponCodes":["CODE-{v}"]}}}}'
+    ).encode()
+
+
 def sample_messages(count: int, users: int = 10_000) -> list[dict[str, Any]]:
     """The first ``count`` messages a generator sends, as JSON values (for tests)."""
     return [json.loads(message("sample", n, users)) for n in range(count)]
@@ -78,16 +92,22 @@ def sample_messages(count: int, users: int = 10_000) -> list[dict[str, Any]]:
 
 async def worker(args: argparse.Namespace, worker_id: int, stats: dict[str, Any]) -> None:
     reader, writer = await asyncio.open_connection(args.host, args.port)
-    auth = base64.b64encode(f"{args.write_key}:".encode()).decode()
-    path = "/v1/track" if args.mode == "track" else "/v1/batch"
+    auth = "Basic " + base64.b64encode(f"{args.write_key}:".encode()).decode()
+    method, path = "POST", "/v1/track" if args.mode == "track" else "/v1/batch"
+    if args.mode == "session":  # Talon.One's Integration API: the key is the application's
+        method, auth = "PUT", f"ApiKey-v1 {args.write_key}"
     prefix = f"{os.getpid()}-{worker_id}-{time.time_ns()}"
     counter = 0
     deadline = stats["deadline"]
     while time.perf_counter() < deadline:
-        body = make_body(args.mode, args.batch, prefix, counter, args.users)
+        if args.mode == "session":
+            body = session_body(counter, args.users)
+            path = f"/v2/customer_sessions/{prefix}-{counter}"
+        else:
+            body = make_body(args.mode, args.batch, prefix, counter, args.users)
         counter += 1
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {args.host}\r\nAuthorization: Basic {auth}\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {args.host}\r\nAuthorization: {auth}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         started = time.perf_counter()
@@ -128,7 +148,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0
         )
 
-    per_request = 1 if args.mode == "track" else args.batch
+    per_request = args.batch if args.mode == "batch" else 1
     return {
         "mode": args.mode,
         "batch": per_request,
@@ -149,8 +169,10 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--write-key", default="noop")
-    parser.add_argument("--mode", choices=["track", "batch"], default="track")
+    parser.add_argument(
+        "--write-key", default="noop", help="the write key (session mode: the ApiKey-v1 key)"
+    )
+    parser.add_argument("--mode", choices=["track", "batch", "session"], default="track")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -54,7 +54,7 @@ def rules_for(index: int, count: int) -> list[dict[str, Any]]:
     category = CATEGORIES[index % len(CATEGORIES)]
     threshold = 50 + (index % 10) * 40  # 50…410 against a 229.70 cart: about half pass
     in_category = ["=", [".", "Item", "Category"], category]
-    templates = [
+    templates: list[dict[str, Any]] = [
         {
             "title": "coupon",
             "condition": ["and", ["couponValid"], [">=", TOTAL, threshold]],

@@ -32,6 +32,7 @@ from typing import Any
 
 import event_segments
 import httpx
+from promotions_eval import rules_for
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -128,7 +129,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def load(
-    port: int, mode: str, args: argparse.Namespace, seconds: float, generators: int = 1
+    port: int,
+    mode: str,
+    args: argparse.Namespace,
+    seconds: float,
+    generators: int = 1,
+    *,
+    key: str = WRITE_KEY,
 ) -> dict[str, Any]:
     """Drive ``port`` from ``generators`` load generator processes at once; their sums."""
     per_process = max(1, args.connections // generators)
@@ -137,7 +144,7 @@ def load(
             sys.executable,
             str(HERE / "loadgen.py"),
             f"--port={port}",
-            f"--write-key={WRITE_KEY}",
+            f"--write-key={key}",
             f"--mode={mode}",
             f"--batch={args.batch}",
             f"--connections={per_process}",
@@ -185,11 +192,13 @@ def measure(
     args: argparse.Namespace,
     process: subprocess.Popen[bytes],
     generators: int = 1,
+    *,
+    key: str = WRITE_KEY,
 ) -> dict[str, Any]:
     """Warm up, then measure ``mode``; add the server's CPU share and memory."""
-    load(port, mode, args, args.warmup, generators)  # warm up caches and pools
+    load(port, mode, args, args.warmup, generators, key=key)  # warm up caches and pools
     cpu, started = cpu_seconds(process.pid), time.perf_counter()
-    result = load(port, mode, args, args.seconds, generators)
+    result = load(port, mode, args, args.seconds, generators, key=key)
     busy = cpu_seconds(process.pid) - cpu
     result["server_cpu_percent"] = round(100 * busy / (time.perf_counter() - started), 1)
     result["server_rss_mb"] = proc_status(process.pid, "VmRSS")  # right after the load
@@ -217,8 +226,8 @@ class Patron:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def measure(self, mode: str, args: argparse.Namespace) -> dict[str, Any]:
-        return measure(self.port, mode, args, self.process)
+    def measure(self, mode: str, args: argparse.Namespace, key: str = WRITE_KEY) -> dict[str, Any]:
+        return measure(self.port, mode, args, self.process, key=key)
 
 
 @contextmanager
@@ -646,6 +655,47 @@ def promotions_scenario(bench: Bench, _kind: str) -> None:
     )
 
 
+def sessions_scenario(bench: Bench, kind: str) -> None:
+    """PUT /v2/customer_sessions with 100 campaigns x 5 rules and with none, beside /v1/track."""
+    args = bench.args
+    with patron(kind) as server_, tempfile.TemporaryDirectory() as folder:
+        setup = Path(folder) / "promotions.json"
+        setup.write_text(json.dumps(promotions_setup(args.campaigns)))
+        env = {"PATRON_DATABASE_URL": server_.url, "PATRON_LOG_LEVEL": "warning"}
+        apply = [str(BIN / "patron"), "promotions", "apply", str(setup), "--workspace", "bench"]
+        keys = {
+            i["application"]: i["integrationKey"]
+            for i in run_json([*apply, "--json"], env)["issued"]
+        }
+        track = server_.measure("track", args)
+        empty = server_.measure("session", args, keys["none"])
+        busy = server_.measure("session", args, keys["busy"])
+    bench.store(kind, "sessions", {"track": track, "no_campaigns": empty, "campaigns": busy})
+    bench.rows.append(
+        Row(
+            f"PUT /v2/customer_sessions, {args.campaigns} campaigns x 5 rules",
+            NAMES[kind],
+            busy["requests_per_s"],
+            "req/s",
+            empty["requests_per_s"],
+            "the same updates, 0 campaigns",
+            0.5,
+            f"{latency_note(busy)} (0 campaigns: {latency_note(empty)}); /v1/track "
+            f"{track['requests_per_s']:,.0f} req/s in the same run; {cpu_note(busy)}",
+        )
+    )
+
+
+def promotions_setup(campaigns: int) -> dict[str, Any]:
+    """A ``patron promotions apply`` document: an application with no campaign, and one with
+    ``campaigns`` campaigns of the in-process benchmark's five kinds of rules."""
+    busy = [
+        {"name": f"Campaign {index}", "priority": index % 7, "rules": rules_for(index, 5)}
+        for index in range(campaigns)
+    ]
+    return {"applications": [{"name": "none"}, {"name": "busy", "campaigns": busy}]}
+
+
 # The registry, in running order.
 SCENARIOS = (
     Scenario("noop", per_database=False, run=noop_scenario),
@@ -669,6 +719,12 @@ SCENARIOS = (
         enabled=lambda args: args.customers > 0,
     ),
     Scenario("promotions", per_database=False, run=promotions_scenario),
+    Scenario(
+        "sessions",
+        per_database=True,
+        run=sessions_scenario,
+        enabled=lambda args: args.campaigns > 0,
+    ),
 )
 
 
@@ -800,6 +856,12 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="customers of the customers scenario: segment backfill, lists (0: off)",
+    )
+    parser.add_argument(
+        "--campaigns",
+        type=int,
+        default=100,
+        help="active campaigns of the sessions scenario (0: off)",
     )
     parser.add_argument(
         "--scenarios",

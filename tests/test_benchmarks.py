@@ -57,9 +57,11 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "segment backfill over 20,000 customers",
         "re-evaluate one profile, 100 customer segments",
         "list_customers?email= at 20,000 customers",
+        "evaluate a session, 100 campaigns x 5 rules",
+        "PUT /v2/customer_sessions, 100 campaigns x 5 rules",
     }
     for row in document["rows"]:
-        assert row["database"] == "SQLite"
+        assert row["database"] == ("—" if row["scenario"].startswith("evaluate") else "SQLite")
         assert row["patron"] > 0
         if row["unit"] in ("events/s", "req/s", "customers/s"):
             # every rate stands beside its reference, with the ratio
@@ -90,6 +92,10 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     assert customers["fill"]["customers"] == 20_000
     # The backfill found exactly the customers the plain scan counts (and some).
     assert customers["backfill_passive"]["members"] == customers["scan"]["matches"] > 0
+    sessions = raw["sqlite"]["sessions"]
+    assert sessions["campaigns"]["requests"] > 0
+    assert sessions["no_campaigns"]["requests"] > 0
+    assert raw["engine"]["promotions"]["campaigns"] == 100
     assert output.with_suffix(".md").read_text().startswith("| scenario |")
 
 

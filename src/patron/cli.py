@@ -21,6 +21,7 @@ from patron.commands.applications import applications_app
 from patron.commands.coupons import coupons_app
 from patron.commands.loyalty import loyalty_app
 from patron.commands.managers import managers_app
+from patron.commands.promotions import promotions_app
 from patron.commands.support import (
     JsonOption,
     WorkspaceOption,
@@ -57,6 +58,7 @@ app.add_typer(applications_app, name="applications")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(managers_app, name="managers")
+app.add_typer(promotions_app, name="promotions")
 
 
 def _version(value: bool) -> None:

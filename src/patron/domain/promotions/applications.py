@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -69,6 +69,8 @@ class ApplicationUnit(WorkspaceUnit, Protocol):
     def get_application(self, workspace_id: str, application_id: int) -> Application | None: ...
 
     def list_applications(self, workspace_id: str) -> list[Application]: ...
+
+    def update_application(self, application: Application) -> None: ...
 
     def bump_promotions_version(self, application_id: int) -> None:
         """Mark the application's campaigns changed: every process recompiles them."""
@@ -174,6 +176,29 @@ class ApplicationService:
             )
             management = issue_key(unit, found.id, TalonKey.MANAGEMENT, now)
             return IssuedApplication(application, integration, management)
+
+        return await self.store.write(work)
+
+    async def update(
+        self, *, workspace_id: str, application_id: int, changes: Mapping[str, Any]
+    ) -> Application:
+        """Change an application's settings (``Application`` field names)."""
+        now = self.clock()
+
+        def work(unit: ApplicationUnit) -> Application:
+            current = unit.get_application(workspace_id, application_id)
+            if current is None:
+                raise NotFound("application", application_id)
+            updated = replace(current, **dict(changes), updated_at=now)
+            problems = validate_application(
+                updated.name, updated.currency, updated.timezone, updated.case_sensitivity
+            )
+            if problems:
+                raise Invalid.of(problems)
+            unit.update_application(updated)
+            # Codes compare by case sensitivity and money by currency: campaigns recompile.
+            unit.bump_promotions_version(application_id)
+            return updated
 
         return await self.store.write(work)
 

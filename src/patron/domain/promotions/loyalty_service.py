@@ -67,6 +67,8 @@ class LoyaltyUnit(ApplicationUnit, Protocol):
 
     def get_loyalty_program(self, workspace_id: str, program_id: int) -> Program | None: ...
 
+    def update_loyalty_program(self, program: Program) -> None: ...
+
     def list_loyalty_programs(self, workspace_id: str) -> list[Program]: ...
 
     def loyalty_for_profile(
@@ -143,6 +145,33 @@ class LoyaltyService:
                     raise Invalid.of([Problem(f"no application {application_id}", field)])
             new = replace(program, workspace_id=found.id, created_at=now, updated_at=now)
             return unit.create_loyalty_program(new)
+
+        return await self.store.write(work)
+
+    async def update(self, *, workspace_id: str, program: Program) -> Program:
+        """Change a program's settings (its name, id and ledgers stay)."""
+        problems = loyalty.validate_program(program)
+        if problems:
+            raise Invalid.of(problems)
+        now = self.clock()
+
+        def work(unit: LoyaltyUnit) -> Program:
+            current = unit.get_loyalty_program(workspace_id, program.id)
+            if current is None:
+                raise NotFound("loyalty program", program.id)
+            for index, application_id in enumerate(program.subscribed_applications):
+                if unit.get_application(workspace_id, application_id) is None:
+                    field = f"subscribedApplications.{index}"
+                    raise Invalid.of([Problem(f"no application {application_id}", field)])
+            updated = replace(
+                program,
+                workspace_id=workspace_id,
+                name=current.name,
+                created_at=current.created_at,
+                updated_at=now,
+            )
+            unit.update_loyalty_program(updated)
+            return updated
 
         return await self.store.write(work)
 

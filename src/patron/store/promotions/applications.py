@@ -51,6 +51,22 @@ class ApplicationQueries(UnitBase):
         )
         return [_application(row) for row in self.connection.execute(query).mappings()]
 
+    def update_application(self, application: Application) -> None:
+        self.connection.execute(
+            update(applications)
+            .where(applications.c.id == application.id)
+            .values(
+                name=application.name,
+                description=application.description,
+                currency=application.currency,
+                timezone=application.timezone,
+                case_sensitivity=application.case_sensitivity,
+                attributes=dict(application.attributes),
+                settings=dict(application.settings),
+                updated_at=application.updated_at,
+            )
+        )
+
     def bump_promotions_version(self, application_id: int) -> None:
         self.connection.execute(
             update(applications)

@@ -53,6 +53,13 @@ class LoyaltyQueries(UnitBase):
         row = self.connection.execute(query).mappings().first()
         return None if row is None else _program(row)
 
+    def update_loyalty_program(self, program: Program) -> None:
+        values = _program_values(program)
+        values.pop("created_at", None)
+        self.connection.execute(
+            update(loyalty_programs).where(loyalty_programs.c.id == program.id).values(values)
+        )
+
     def list_loyalty_programs(self, workspace_id: str) -> list[Program]:
         query = (
             select(loyalty_programs)
