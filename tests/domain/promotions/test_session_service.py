@@ -13,8 +13,9 @@ from patron.domain.promotions import effects as fx
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.evaluate import Evaluation
+from patron.domain.promotions.idempotency import Answer, Idempotency
 from patron.domain.promotions.session_request import parse_session_request
-from patron.domain.promotions.session_steps import Answer, Idempotency, SessionOutcome, tentative
+from patron.domain.promotions.session_steps import SessionOutcome, tentative
 from patron.services import Services
 from tests.conftest import make_workspace
 from tests.domain.promotions.sessions_support import (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -54,11 +54,17 @@ class ProfileView:
 
     def after(self, closed: int, sales: Decimal, now: datetime) -> ProfileView:
         """The view once this update committed ``closed`` sessions worth ``sales``."""
-        return replace(
-            self,
-            updated_at=now,
-            closed_sessions=self.closed_sessions + closed,
-            total_sales=self.total_sales + sales,
+        return ProfileView(
+            self.integration_id,
+            self.customer_id,
+            self.attributes,
+            self.created_at,
+            now,
+            self.closed_sessions + closed,
+            self.total_sales + sales,
+            self.audiences,
+            self.segments,
+            self.audience_names,
         )
 
 
@@ -103,7 +109,8 @@ def _view(
     customer: Profile,
 ) -> ProfileView:
     totals = unit.profile_totals(workspace_id, customer_id, profile_id)
-    audiences = dict(unit.profile_audiences(workspace_id, customer_id))
+    audiences = unit.audience_ids_of(workspace_id, customer_id)
+    found = unit.audiences_by_ids(workspace_id, audiences)
     return ProfileView(
         profile_id,
         customer_id,
@@ -112,9 +119,9 @@ def _view(
         customer.updated_at,
         totals.closed_sessions,
         totals.total_sales,
-        tuple(audiences),
-        totals.segments,
         audiences,
+        totals.segments,
+        {audience_id: audience.name for audience_id, audience in found.items()},
     )
 
 

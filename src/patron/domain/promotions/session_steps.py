@@ -20,6 +20,7 @@ from patron.domain.promotions.campaigns import Campaign
 from patron.domain.promotions.coupon_model import StoredCoupon
 from patron.domain.promotions.evaluate import Evaluation
 from patron.domain.promotions.event_history import CustomerHistory
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.model import EventHistory, NoHistory
 from patron.domain.promotions.referrals import ReferralRecord
 from patron.domain.promotions.session_people import EventView, ProfileView, event_id, message_id
@@ -32,20 +33,6 @@ from patron.domain.promotions.session_request import (
 )
 
 MAX_SESSION_ID = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """An HTTP answer as the surface rendered it: what an Idempotency-Key replays."""
-
-    status: int
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Idempotency:
-    key: str
-    digest: str  # of the request: the same key with another request is refused
 
 
 @dataclass(frozen=True, slots=True)
