@@ -22,6 +22,7 @@ from patron.domain.promotions.audiences import AudienceService
 from patron.domain.promotions.cache import CampaignCache
 from patron.domain.promotions.campaign_service import CampaignService
 from patron.domain.promotions.coupons import CouponService
+from patron.domain.promotions.idempotency import IdempotencyService
 from patron.domain.promotions.loyalty_service import LoyaltyService
 from patron.domain.promotions.managers import ManagerService
 from patron.domain.promotions.profile_service import ProfileService
@@ -70,6 +71,7 @@ class Services:
     attributes: AttributeService = field(init=False)  # declared custom attributes (Talon's)
     managers: ManagerService = field(init=False)  # Management API logins
     sessions: SessionService = field(init=False)  # session updates and events (evaluation)
+    idempotency: IdempotencyService = field(init=False)  # Idempotency-Key of the other writes
 
     def __post_init__(self) -> None:
         store, settings = self.store, self.settings
@@ -78,17 +80,18 @@ class Services:
             "applications": ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
             "campaigns": CampaignService(store),
             "campaign_cache": campaign_cache,
-            "audiences": AudienceService(store),
+            "audiences": AudienceService(store, lock_wait_ms=settings.talon_lock_wait_ms),
             "referrals": ReferralService(store),
             "coupons": CouponService(store),
             "reservations": ReservationService(store),
             "loyalty": LoyaltyService(store),
-            "profiles": ProfileService(store),
+            "profiles": ProfileService(store, lock_wait_ms=settings.talon_lock_wait_ms),
             "attributes": AttributeService(store),
             "managers": ManagerService(store),
             "sessions": SessionService(
                 store, campaign_cache, lock_wait_ms=settings.talon_lock_wait_ms
             ),
+            "idempotency": IdempotencyService(store),
         }
         for name, service in promotions.items():
             object.__setattr__(self, name, service)  # frozen: set once, here

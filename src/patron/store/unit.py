@@ -18,6 +18,7 @@ from patron.store.promotions.attributes import AttributeQueries
 from patron.store.promotions.audiences import AudienceQueries
 from patron.store.promotions.campaigns import CampaignQueries
 from patron.store.promotions.coupons import CouponQueries
+from patron.store.promotions.idempotency import IdempotencyQueries
 from patron.store.promotions.inventory import InventoryQueries
 from patron.store.promotions.loyalty import LoyaltyQueries
 from patron.store.promotions.managers import ManagerQueries
@@ -49,6 +50,7 @@ class SqlUnit(
     ManagerQueries,
     SessionQueries,
     RuleDataQueries,
+    IdempotencyQueries,
 ):
     """Implements every domain port with SQLAlchemy Core, on one connection."""
 

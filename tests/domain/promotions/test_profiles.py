@@ -16,8 +16,8 @@ from patron.domain.promotions.inventory import CodeState
 from patron.domain.promotions.profiles import (
     AudienceChanges,
     TalonEvent,
-    profile_number,
     record_talon_events,
+    talon_profile_id,
 )
 from patron.services import Services
 from patron.store.unit import SqlUnit
@@ -39,7 +39,7 @@ async def test_a_profile_update_is_the_customers_update(services: Services) -> N
     created = await services.profiles.update(
         caller=caller, integration_id="ada", attributes={"email": "ada@example.com", "tier": 1}
     )
-    assert created.id == profile_number(created.profile.id)
+    assert created.id == talon_profile_id(ws, "ada")
     customer = await services.customers.profile(workspace_id=ws, ref="ada")
     assert customer.id == created.profile.id
     assert (customer.email, customer.attributes) == ("ada@example.com", {"tier": 1})
@@ -175,6 +175,7 @@ async def test_talon_and_voucherify_erase_the_same_things(
         "coupon_recipients": 1,
         "coupon_redemptions": 1,
         "coupon_reservations": 1,
+        "idempotent_answers": 1,
         "ledger_entries": 4,
         "referral_friends": 0,
         "referral_redemptions": 1,

@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 
 from patron.domain.errors import Invalid
+from patron.domain.promotions import effects as fx
+from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
+from patron.domain.promotions.evaluate import Evaluation
+from patron.domain.promotions.idempotency import Answer, Idempotency
 from patron.domain.promotions.session_request import parse_session_request
-from patron.domain.promotions.session_steps import Answer, Idempotency, SessionOutcome
+from patron.domain.promotions.session_steps import SessionOutcome, tentative
 from patron.services import Services
 from tests.conftest import make_workspace
 from tests.domain.promotions.sessions_support import (
@@ -71,9 +75,11 @@ async def test_close_redeems_and_cancel_rolls_back(services: Services) -> None:
     assert seen.last.session.state == "open"
     assert await coupon_counter(services, coupon_id) == 0  # open: nothing redeemed yet
 
+    assert seen.last.coupons["SPRING-1"].usage_counter == 0
     await update(services, caller, "s1", seen, state="closed")
     assert seen.types() == ["acceptCoupon", "setDiscount"]
     assert await coupon_counter(services, coupon_id) == 1
+    assert seen.last.coupons["SPRING-1"].usage_counter == 1  # the answer shows the redemption
     usage = await usage_rows(services, campaign_id)
     assert usage[("redeemCoupon", "")] == 1
     assert usage[("redeemCoupon", "alice")] == 1
@@ -89,6 +95,7 @@ async def test_close_redeems_and_cancel_rolls_back(services: Services) -> None:
     await update(services, caller, "s1", seen, state="cancelled")
     assert sorted(seen.types()) == ["rollbackCoupon", "rollbackDiscount"]
     assert await coupon_counter(services, coupon_id) == 0
+    assert seen.last.coupons["SPRING-1"].usage_counter == 0
     usage = await usage_rows(services, campaign_id)
     assert usage[("redeemCoupon", "")] == 0
     assert usage[("setDiscount", "")] == 0
@@ -205,3 +212,27 @@ async def test_built_in_events_are_the_customers_events(services: Services) -> N
     )
     names = sorted(event["name"] for event in events)
     assert names == ["talon_session_closed", "talon_session_created"]
+
+
+def test_an_open_sessions_points_show_in_the_tentative_balance() -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+
+    def points(kind: type, value: int, subledger: str = "", start: datetime | None = None) -> Any:
+        if kind is fx.DeductLoyaltyPoints:
+            return fx.Effect(fx.DeductLoyaltyPoints("r", 1, subledger, Decimal(value), "t", "n"))
+        props = fx.AddLoyaltyPoints("n", 1, subledger, Decimal(value), "ann", "t", start)
+        return fx.Effect(props)
+
+    effects = (
+        points(fx.AddLoyaltyPoints, 25),
+        points(fx.AddLoyaltyPoints, 7, start=now + timedelta(days=1)),  # pending, not current
+        points(fx.AddLoyaltyPoints, 9, subledger="shoes"),
+        points(fx.DeductLoyaltyPoints, 5),
+    )
+    evaluation = Evaluation(effects, (), (), (), (), (), None)
+    club = model.LoyaltyProgram(1, balance=model.LoyaltyBalance(current=Decimal(100)))
+    other = model.LoyaltyProgram(2, balance=model.LoyaltyBalance(current=Decimal(3)))
+    seen = tentative({"1": club, "2": other}, evaluation, now)
+    assert seen["1"].balance.tentative == 120
+    assert seen["1"].balance.current == 100
+    assert seen["2"].balance.tentative == 3

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, text
 
-from patron.domain.promotions.session_ports import StoredAnswer
+from patron.domain.promotions.idempotency import StoredAnswer
 from patron.services import Services
 from patron.store.promotions.sessions import promotion_lock_number
 from tests.conftest import make_workspace

@@ -26,6 +26,7 @@ from patron.domain.clock import utcnow
 from patron.domain.errors import Invalid, NotFound, Problem
 from patron.domain.people.identity import IdentityResolver
 from patron.domain.people.ports import IdentityUnit
+from patron.domain.promotions.locks import LockUnit, lock_profiles
 from patron.domain.segments.customers import static
 from patron.domain.store import Store
 
@@ -57,7 +58,7 @@ class MembershipAction:
     audience_id: int
 
 
-class AudienceUnit(static.StaticSegmentUnit, IdentityUnit, Protocol):
+class AudienceUnit(static.StaticSegmentUnit, IdentityUnit, LockUnit, Protocol):
     """Storage of audience ids, over customer segments and people."""
 
     def insert_audience(
@@ -119,28 +120,19 @@ def apply_membership_actions(
     static.change_members(unit, workspace_id, adds, removes, now)
 
 
-def apply_audience_changes(
-    unit: AudienceUnit,
-    workspace_id: str,
-    integration_id: str,
-    *,
-    adds: Sequence[int],
-    deletes: Sequence[int],
-    now: datetime,
-) -> None:
-    """A profile's ``audiencesChanges`` (``adds``, then ``deletes``), in the open transaction."""
-    actions = [MembershipAction(True, integration_id, a) for a in adds]
-    actions += [MembershipAction(False, integration_id, d) for d in deletes]
-    if actions:
-        apply_membership_actions(unit, workspace_id, actions, now)
-
-
 class AudienceService:
     """Creates, renames, deletes and lists audiences; changes their members."""
 
-    def __init__(self, store: Store[AudienceUnit], clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store[AudienceUnit],
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        lock_wait_ms: int = 200,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.lock_wait_ms = lock_wait_ms
 
     async def create(self, workspace_id: str, body: Mapping[str, Any]) -> Audience:
         """A new audience (a new static segment), or the one this integration made already
@@ -198,10 +190,13 @@ class AudienceService:
         """``POST /v2/customer_audiences``: all the actions, or (any error) none."""
         actions = parse_actions(body.get("data"))
         now = self.clock()
-        await self.store.write(
-            lambda unit: apply_membership_actions(unit, workspace_id, actions, now),
-            size=max(1, len(actions)),
-        )
+
+        def work(unit: AudienceUnit) -> None:
+            ids = [action.integration_id for action in actions]
+            lock_profiles(unit, workspace_id, ids, self.lock_wait_ms)
+            apply_membership_actions(unit, workspace_id, actions, now)
+
+        await self.store.write(work, size=max(1, len(actions)))
 
     async def page(
         self, workspace_id: str, *, skip: int = 0, limit: int = MAX_PAGE, sort: str = "id"

@@ -57,17 +57,8 @@ class HeldCoupon:
     profile_redemptions: int = 0
 
     def state(self, now: datetime) -> CodeState:
-        if not self.campaign_enabled:
-            return CodeState.DISABLED
-        if self.expiry_date is not None and self.expiry_date <= now:
-            return CodeState.EXPIRED
-        if self.start_date is not None and self.start_date > now:
-            return CodeState.PENDING
-        if 0 < self.usage_limit <= self.usage_counter:
-            return CodeState.USED
-        if 0 < self.per_profile_limit <= self.profile_redemptions:
-            return CodeState.USED
-        return CodeState.ACTIVE
+        used = 0 < self.per_profile_limit <= self.profile_redemptions
+        return code_state(self, now, used_by_profile=used)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +83,33 @@ class HeldReferral:
     referred_customers: tuple[str, ...] = ()
 
     def state(self, now: datetime) -> CodeState:
-        if not self.campaign_enabled:
-            return CodeState.DISABLED
-        if self.expiry_date is not None and self.expiry_date <= now:
-            return CodeState.EXPIRED
-        if self.start_date is not None and self.start_date > now:
-            return CodeState.PENDING
-        if 0 < self.usage_limit <= self.usage_counter:
-            return CodeState.USED
-        return CodeState.ACTIVE
+        return code_state(self, now)
+
+
+class _Code(Protocol):
+    @property
+    def campaign_enabled(self) -> bool: ...
+    @property
+    def start_date(self) -> datetime | None: ...
+    @property
+    def expiry_date(self) -> datetime | None: ...
+    @property
+    def usage_limit(self) -> int: ...
+    @property
+    def usage_counter(self) -> int: ...
+
+
+def code_state(code: _Code, now: datetime, *, used_by_profile: bool = False) -> CodeState:
+    """A held coupon's or referral's state: the first of disabled, expired, pending, used."""
+    if not code.campaign_enabled:
+        return CodeState.DISABLED
+    if code.expiry_date is not None and code.expiry_date <= now:
+        return CodeState.EXPIRED
+    if code.start_date is not None and code.start_date > now:
+        return CodeState.PENDING
+    if 0 < code.usage_limit <= code.usage_counter or used_by_profile:
+        return CodeState.USED
+    return CodeState.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,8 @@ class Referral:
     start_date: datetime | None = None
     expiry_date: datetime | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    referred_customers: tuple[str, ...] = ()  # friends who used it, by integration id
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from patron.domain.promotions.inventory import (
     program_balances,
     read_holdings,
 )
+from patron.domain.promotions.locks import LockUnit, lock_profiles
 from patron.domain.promotions.profiles import (
     AudienceChanges,
     ProfileWriter,
@@ -36,7 +37,7 @@ from patron.domain.store import Store
 from patron.ids import new_id
 
 
-class ProfileUnit(ProfileWriter, CustomerUnit, InventoryReader, Protocol):
+class ProfileUnit(ProfileWriter, CustomerUnit, InventoryReader, LockUnit, Protocol):
     """Everything the profile service reads and writes."""
 
 
@@ -60,9 +61,14 @@ class ProfileService:
     """Talon profiles are customers: read, updated and erased as such."""
 
     def __init__(
-        self, store: Store[ProfileUnit], *, clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store[ProfileUnit],
+        *,
+        lock_wait_ms: int = 200,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
+        self.lock_wait_ms = lock_wait_ms
         self.clock = clock
 
     async def update(
@@ -77,6 +83,7 @@ class ProfileService:
         now = self.clock()
 
         def work(unit: ProfileUnit) -> TalonProfile:
+            lock_profiles(unit, caller.workspace_id, [integration_id], self.lock_wait_ms)
             (profile,) = update_profiles(
                 unit, caller.workspace_id, [(integration_id, attributes)], now
             )
@@ -93,6 +100,8 @@ class ProfileService:
         now = self.clock()
 
         def work(unit: ProfileUnit) -> list[TalonProfile]:
+            ids = [integration_id for integration_id, _ in changes]
+            lock_profiles(unit, caller.workspace_id, ids, self.lock_wait_ms)
             profiles = update_profiles(unit, caller.workspace_id, changes, now)
             return [
                 talon_profile(unit, profile, integration_id)

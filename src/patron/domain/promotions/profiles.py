@@ -17,7 +17,7 @@ a retried Talon request records its event once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from patron.domain.people.identity import USER, IdentityResolver
 from patron.domain.people.lookup import MAX_MERGE_HOPS
 from patron.domain.people.ports import ActivityWriter, CustomerReader
 from patron.domain.people.profiles import Profile
+from patron.domain.promotions.audiences import Audience
 from patron.domain.promotions.model import ZERO
 from patron.domain.segments.events.classify import EventSegmentation
 from patron.domain.tracking.messages import Message, MessageType
@@ -63,8 +64,8 @@ class TalonProfile:
 
     @property
     def id(self) -> int:
-        """Talon's integer id of the profile (see :func:`profile_number`)."""
-        return profile_number(self.profile.id)
+        """Talon's integer id of the profile (see :func:`talon_profile_id`)."""
+        return talon_profile_id(self.profile.workspace_id, self.integration_id)
 
     @property
     def attributes(self) -> dict[str, Any]:
@@ -107,9 +108,11 @@ class ProfileReader(CustomerReader, Protocol):
         """The closed sessions of the profile in every application of the workspace."""
         ...
 
-    def profile_audiences(self, workspace_id: str, customer_id: str) -> list[tuple[int, str]]:
-        """The audiences (id, name) the customer is a member of, by id."""
+    def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]:
+        """The audience ids of the static segments the customer is in, ascending."""
         ...
+
+    def audiences_by_ids(self, workspace_id: str, ids: Iterable[int]) -> dict[int, Audience]: ...
 
     def profile_loyalty_memberships(
         self, workspace_id: str, integration_id: str
@@ -120,10 +123,6 @@ class ProfileReader(CustomerReader, Protocol):
 
 class ProfileWriter(TrackingUnit, ActivityWriter, ProfileReader, Protocol):
     """What updating Talon profiles needs inside one transaction."""
-
-    def audience_segments(self, workspace_id: str, audience_ids: Collection[int]) -> dict[int, str]:
-        """The customer segment behind each known audience of the workspace."""
-        ...
 
     def add_segment_members(
         self, workspace_id: str, pairs: Sequence[tuple[str, str]], now: datetime
@@ -148,10 +147,19 @@ class ProfileEraser(Protocol):
 # -- finding and reading ------------------------------------------------------------
 
 
-def profile_number(customer_id: str) -> int:
-    """Talon's integer id of a customer's profile: stable, derived from its Patron id
-    (1 … 2**31 - 1; Talon's clients type profile ids as 32-bit integers)."""
-    digest = hashlib.sha256(customer_id.encode()).digest()
+def talon_profile_id(workspace_id: str, integration_id: str) -> int:
+    """Talon's integer id of a profile, the one every answer shows (profile endpoints,
+    sessions, events, inventories, reservation holders).
+
+    Derived from the workspace and the integration id, so every process gives
+    the same one, before and after the customer exists, with no table to
+    keep: 1 … 2**31 - 1 (Talon's clients type profile ids as 32-bit
+    integers). Two profiles may share one (one chance in about 2**31 per
+    pair; likely somewhere past ~50,000 profiles in a workspace): the
+    Integration API names profiles by integration id everywhere, so the
+    integer is shown, never looked up.
+    """
+    digest = hashlib.sha256(f"{workspace_id}/{integration_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
 
 
@@ -192,9 +200,18 @@ def talon_profile(reader: ProfileReader, profile: Profile, integration_id: str) 
         integration_id=integration_id,
         account_id=reader.get_igrp(workspace_id) or 0,
         totals=reader.profile_session_totals(workspace_id, integration_id),
-        audiences=tuple(reader.profile_audiences(workspace_id, profile.id)),
+        audiences=audience_names(reader, workspace_id, profile.id),
         loyalty=tuple(reader.profile_loyalty_memberships(workspace_id, integration_id)),
     )
+
+
+def audience_names(
+    reader: ProfileReader, workspace_id: str, customer_id: str
+) -> tuple[tuple[int, str], ...]:
+    """The customer's audiences (id, name), by id."""
+    ids = reader.audience_ids_of(workspace_id, customer_id)
+    found = reader.audiences_by_ids(workspace_id, ids)
+    return tuple((i, found[i].name) for i in ids if i in found)
 
 
 # -- changing -------------------------------------------------------------------------
@@ -241,7 +258,8 @@ def change_audiences(
     wanted = {*changes.adds, *changes.deletes}
     if not wanted:
         return
-    segments = unit.audience_segments(profile.workspace_id, wanted)
+    found = unit.audiences_by_ids(profile.workspace_id, wanted)
+    segments = {audience_id: audience.segment_id for audience_id, audience in found.items()}
     problems = [
         Problem(f"no audience {audience_id}", f"audiencesChanges.{name}.{index}")
         for name, ids in (("adds", changes.adds), ("deletes", changes.deletes))
@@ -251,10 +269,12 @@ def change_audiences(
     if problems:
         raise Invalid.of(problems)
     leaving = set(changes.deletes) - set(changes.adds)
-    joining = sorted({segments[a] for a in changes.adds})
-    unit.add_segment_members(profile.workspace_id, [(s, profile.id) for s in joining], now)
-    gone = sorted({segments[a] for a in leaving})
-    unit.remove_segment_members(profile.workspace_id, [(s, profile.id) for s in gone])
+    joining = sorted({(segments[a], profile.id) for a in changes.adds})
+    gone = sorted({(segments[a], profile.id) for a in leaving})
+    if gone:
+        unit.remove_segment_members(profile.workspace_id, gone)
+    if joining:
+        unit.add_segment_members(profile.workspace_id, joining, now)
 
 
 # -- events ---------------------------------------------------------------------------

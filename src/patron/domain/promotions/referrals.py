@@ -70,6 +70,7 @@ class ReferralRecord:
             start_date=self.start_date,
             expiry_date=self.expiry_date,
             attributes=self.attributes,
+            created_at=self.created_at,
         )
 
 

@@ -40,6 +40,7 @@ class ProfileView:
     total_sales: Decimal = Decimal(0)
     audiences: tuple[int, ...] = ()
     segments: Mapping[str, str] = field(default_factory=dict)
+    audience_names: Mapping[int, str] = field(default_factory=dict)
 
     def engine(self) -> model.Profile:
         return model.Profile(
@@ -63,6 +64,7 @@ class ProfileView:
             self.total_sales + sales,
             self.audiences,
             self.segments,
+            self.audience_names,
         )
 
 
@@ -107,6 +109,8 @@ def _view(
     customer: Profile,
 ) -> ProfileView:
     totals = unit.profile_totals(workspace_id, customer_id, profile_id)
+    audiences = unit.audience_ids_of(workspace_id, customer_id)
+    found = unit.audiences_by_ids(workspace_id, audiences)
     return ProfileView(
         profile_id,
         customer_id,
@@ -115,8 +119,9 @@ def _view(
         customer.updated_at,
         totals.closed_sessions,
         totals.total_sales,
-        unit.audience_ids_of(workspace_id, customer_id),
+        audiences,
         totals.segments,
+        {audience_id: audience.name for audience_id, audience in found.items()},
     )
 
 

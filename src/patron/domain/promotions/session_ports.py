@@ -1,14 +1,14 @@
 """What evaluating sessions needs from storage, and the session as stored.
 
 Two groups of store methods: the sessions part's own (sessions, campaign
-usage counters, idempotent answers, locks) and the ones other parts of
+usage counters, locks; idempotent answers in :mod:`.idempotency`) and the ones other parts of
 promotions own and the pipeline calls across (coupons, referrals, loyalty,
 audiences — see their modules for what each guarantees).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +16,10 @@ from typing import Any, Protocol
 
 from patron.domain.people.ports import CustomerReader
 from patron.domain.promotions.applications import ApplicationUnit
+from patron.domain.promotions.audiences import Audience
 from patron.domain.promotions.campaign_records import CampaignRecord
+from patron.domain.promotions.idempotency import IdempotencyUnit
+from patron.domain.promotions.locks import LockUnit
 from patron.domain.promotions.model import Coupon, LoyaltyProgram, Referral, Usage
 from patron.domain.promotions.ports import CampaignReader
 from patron.domain.promotions.profiles import ProfileWriter
@@ -47,16 +50,6 @@ class StoredSession:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """An answer kept for an ``Idempotency-Key``."""
-
-    request_digest: str
-    status: int
-    body: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class ProfileTotals:
     closed_sessions: int = 0
     total_sales: Decimal = Decimal(0)
@@ -65,12 +58,6 @@ class ProfileTotals:
 
 class SessionQueries(Protocol):
     """The sessions part's own storage."""
-
-    def lock_promotion_keys(self, keys: Sequence[str], wait_ms: int) -> bool:
-        """Take these locks until the transaction ends, waiting at most ``wait_ms`` for
-        each; False when one stayed held by another transaction (nothing is then held
-        longer than the transaction). Where writers are serial (SQLite), True at once."""
-        ...
 
     def get_customer_session(
         self, application_id: int, integration_id: str
@@ -115,18 +102,6 @@ class SessionQueries(Protocol):
     def return_campaign_usage(
         self, campaign_id: int, action: str, profile_id: str, amount: Decimal
     ) -> None: ...
-
-    def idempotent_answer(
-        self, application_id: int, key: str, since: datetime
-    ) -> StoredAnswer | None:
-        """The answer kept for ``key``, if it was kept after ``since``."""
-        ...
-
-    def keep_idempotent_answer(
-        self, application_id: int, key: str, answer: StoredAnswer, expired_before: datetime
-    ) -> None:
-        """Keep ``answer`` for ``key`` (replacing an expired one, dropping expired ones)."""
-        ...
 
 
 class CrossPartQueries(Protocol):
@@ -190,6 +165,8 @@ class CrossPartQueries(Protocol):
 
     def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]: ...
 
+    def audiences_by_ids(self, workspace_id: str, ids: Iterable[int]) -> dict[int, Audience]: ...
+
 
 class SessionUnit(
     ApplicationUnit,
@@ -198,6 +175,8 @@ class SessionUnit(
     TrackingUnit,
     CustomerReader,
     SessionQueries,
+    LockUnit,
+    IdempotencyUnit,
     CrossPartQueries,
     RuleDataQueries,
     Protocol,
@@ -206,4 +185,6 @@ class SessionUnit(
 
     def get_campaign(self, application_id: int, campaign_id: int) -> CampaignRecord | None: ...
 
-    def list_campaigns(self, application_id: int) -> list[CampaignRecord]: ...
+    def campaigns_by_ids(
+        self, application_id: int, ids: Collection[int]
+    ) -> dict[int, CampaignRecord]: ...

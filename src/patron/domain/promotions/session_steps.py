@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from patron.domain.errors import Invalid, NotFound, Problem
+from patron.domain.promotions import effects as fx
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.campaign_records import CampaignRecord
@@ -18,6 +20,7 @@ from patron.domain.promotions.campaigns import Campaign
 from patron.domain.promotions.coupon_model import StoredCoupon
 from patron.domain.promotions.evaluate import Evaluation
 from patron.domain.promotions.event_history import CustomerHistory
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.model import EventHistory, NoHistory
 from patron.domain.promotions.referrals import ReferralRecord
 from patron.domain.promotions.session_people import EventView, ProfileView, event_id, message_id
@@ -33,20 +36,6 @@ MAX_SESSION_ID = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """An HTTP answer as the surface rendered it: what an Idempotency-Key replays."""
-
-    status: int
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Idempotency:
-    key: str
-    digest: str  # of the request: the same key with another request is refused
-
-
-@dataclass(frozen=True, slots=True)
 class SessionOutcome:
     """Everything an answer may show (the surface picks per ``responseContent``)."""
 
@@ -56,9 +45,7 @@ class SessionOutcome:
     effects: list[dict[str, Any]]
     event: EventView
     evaluation: Evaluation | None = None
-    # The campaigns that fired, read only if the answer shows them (inside the
-    # transaction, when it is rendered): most answers do not.
-    fired: Callable[[], tuple[CampaignRecord, ...]] = tuple
+    triggered_campaigns: tuple[CampaignRecord, ...] = ()
     coupons: Mapping[str, model.Coupon] = field(default_factory=dict)
     referral: model.Referral | None = None
     loyalty: Mapping[str, model.LoyaltyProgram] = field(default_factory=dict)
@@ -66,10 +53,6 @@ class SessionOutcome:
     # The codes rules created and this write stored (or found stored: a re-evaluation).
     created_coupons: tuple[StoredCoupon, ...] = ()
     created_referrals: tuple[ReferralRecord, ...] = ()
-
-    @property
-    def triggered_campaigns(self) -> tuple[CampaignRecord, ...]:
-        return self.fired()
 
 
 Render = Callable[[SessionOutcome], Answer]
@@ -213,3 +196,31 @@ def gather_context(
         unit.campaign_usage([c.id for c in campaigns], who),
         history,
     )
+
+
+def tentative(
+    loyalty: Mapping[str, model.LoyaltyProgram], evaluation: Evaluation, now: datetime
+) -> dict[str, model.LoyaltyProgram]:
+    """The balances with the main-ledger points this open session would add (active ones)
+    and deduct when it closes: Talon's ``tentativeCurrentBalance``."""
+    change: dict[str, Decimal] = {}
+    for effect in evaluation.effects:
+        props = effect.props
+        if isinstance(props, fx.AddLoyaltyPoints) and not props.sub_ledger_id:
+            if props.start_date is None or props.start_date <= now:
+                key = str(props.program_id)
+                change[key] = change.get(key, Decimal(0)) + props.value
+        elif isinstance(props, fx.DeductLoyaltyPoints) and not props.sub_ledger_id:
+            key = str(props.program_id)
+            change[key] = change.get(key, Decimal(0)) - props.value
+    return {
+        key: replace(
+            program,
+            balance=replace(
+                program.balance, tentative_current=program.balance.current + change[key]
+            ),
+        )
+        if key in change
+        else program
+        for key, program in loyalty.items()
+    }

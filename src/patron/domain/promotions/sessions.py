@@ -24,18 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from patron.domain.clock import utcnow
-from patron.domain.errors import Conflict, Invalid, Problem
+from patron.domain.errors import Invalid, Problem
 from patron.domain.people.identity import IdentityResolver
 from patron.domain.promotions import model
 from patron.domain.promotions.applications import Caller
 from patron.domain.promotions.cache import CampaignCache
-from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.evaluate import evaluate
+from patron.domain.promotions.idempotency import Answer, Idempotency, kept_or_run
+from patron.domain.promotions.locks import lock_profiles, lock_session
 from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome, profile_event
 from patron.domain.promotions.rule_commit import (
     RuleKey,
@@ -55,7 +56,7 @@ from patron.domain.promotions.session_people import (
     resolve_profile,
     view_of,
 )
-from patron.domain.promotions.session_ports import SessionUnit, StoredAnswer, StoredSession
+from patron.domain.promotions.session_ports import SessionUnit, StoredSession
 from patron.domain.promotions.session_request import (
     SessionEvent,
     SessionRequest,
@@ -64,9 +65,7 @@ from patron.domain.promotions.session_request import (
     transition,
 )
 from patron.domain.promotions.session_steps import (
-    Answer,
     CustomEvent,
-    Idempotency,
     Render,
     SessionOutcome,
     Update,
@@ -76,13 +75,11 @@ from patron.domain.promotions.session_steps import (
     gather_context,
     next_session,
     profile_id_of,
+    tentative,
 )
 from patron.domain.segments.events.classify import SegmentationCache
 from patron.domain.store import Store
 
-SESSION_BUSY = "Too many requests are updating this session at the same time"
-PROFILE_BUSY = "Too many requests are updating this profile at the same time"
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TERMINAL = (SessionState.CLOSED, SessionState.CANCELLED)
 
 
@@ -128,8 +125,8 @@ class SessionService:
             update = Update(unit, caller, session_id, request, now, dry, event)
             if dry:
                 return render(self._dry(update))
-            return self._idempotent(
-                unit, caller, idempotency, now, lambda: render(self._write(update))
+            return kept_or_run(
+                unit, caller.application_id, idempotency, now, lambda: render(self._write(update))
             )
 
         return await (self.store.read(work) if dry else self.store.write(work))
@@ -148,9 +145,9 @@ class SessionService:
         now = self.clock()
 
         def work(unit: SessionUnit) -> Answer:
-            return self._idempotent(
+            return kept_or_run(
                 unit,
-                caller,
+                caller.application_id,
                 None if dry else idempotency,
                 now,
                 lambda: render(
@@ -183,48 +180,11 @@ class SessionService:
             raise Invalid.of([Problem("must be in the future", "now")])
         return now_override
 
-    # -- idempotency ---------------------------------------------------------------------
-
-    def _idempotent(
-        self,
-        unit: SessionUnit,
-        caller: Caller,
-        idempotency: Idempotency | None,
-        now: datetime,
-        run: Callable[[], Answer],
-    ) -> Answer:
-        if idempotency is None:
-            return run()
-        application_id = caller.application_id
-        kept = unit.idempotent_answer(application_id, idempotency.key, now - IDEMPOTENCY_WINDOW)
-        if kept is not None:
-            if kept.request_digest != idempotency.digest:
-                raise Invalid.of(
-                    [
-                        Problem(
-                            "this key was used with another request: use a new key",
-                            "Idempotency-Key",
-                        )
-                    ]
-                )
-            return Answer(kept.status, kept.body)
-        answer = run()
-        if 200 <= answer.status < 300:
-            stored = StoredAnswer(idempotency.digest, answer.status, answer.body, now)
-            unit.keep_idempotent_answer(
-                application_id, idempotency.key, stored, now - IDEMPOTENCY_WINDOW
-            )
-        return answer
-
     # -- the write -----------------------------------------------------------------------
-
-    def _lock(self, unit: SessionUnit, key: str, message: str) -> None:
-        if not unit.lock_promotion_keys([key], self.lock_wait_ms):
-            raise Conflict(message)
 
     def _write(self, update: Update) -> SessionOutcome:
         unit, caller, now = update.unit, update.caller, update.now
-        self._lock(unit, f"session:{caller.application_id}:{update.session_id}", SESSION_BUSY)
+        lock_session(unit, caller.application_id, update.session_id, self.lock_wait_ms)
         application = application_of(unit, caller)
         stored = unit.get_customer_session(caller.application_id, update.session_id)
         if (
@@ -235,8 +195,7 @@ class SessionService:
         ):  # a retry of the update that closed or cancelled it: the same answer
             return self._replayed(unit, application, stored)
         profile_id = profile_id_of(stored, update.request)
-        if profile_id:
-            self._lock(unit, f"profile:{caller.workspace_id}:{profile_id}", PROFILE_BUSY)
+        lock_profiles(unit, caller.workspace_id, [profile_id], self.lock_wait_ms)
         fields = merge(stored.data if stored else {}, update.request)
         fields["profileId"] = profile_id
         fields.setdefault("state", SessionState.OPEN.value)
@@ -273,7 +232,8 @@ class SessionService:
             sales = stored.total if stored is not None and was_closed else Decimal(0)
             profile = profile.after(-1 if was_closed else 0, -sales, now)
             revoked = replace(session, effects=effects, committed=None)
-            return SessionOutcome(application, revoked, profile, effects, event)
+            outcome = SessionOutcome(application, revoked, profile, effects, event)
+            return self._settled(update, outcome)
         outcome = self._evaluated(update, application, session, profile, event)
         campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
         outcome = commit_rules(update, outcome, campaigns, _skip(update, stored))
@@ -295,7 +255,15 @@ class SessionService:
         )
         closed = replace(session, effects=effects, committed=committed, closed_at=now)
         profile = profile.after(1, session.total, now)
-        return replace(outcome, session=closed, effects=effects, profile=profile)
+        return self._settled(
+            update, replace(outcome, session=closed, effects=effects, profile=profile)
+        )
+
+    def _settled(self, update: Update, outcome: SessionOutcome) -> SessionOutcome:
+        """The codes and points as this update's redemption (or its rollback) left them:
+        what the answer's ``coupons``, ``referral`` and ``loyalty`` show."""
+        now = gather_context(update, outcome.application, outcome.session, outcome.profile, ())
+        return replace(outcome, coupons=now.coupons, referral=now.referral, loyalty=now.loyalty)
 
     def _evaluated(
         self,
@@ -321,10 +289,8 @@ class SessionService:
         )
         effects = [effect_document(effect) for effect in evaluation.effects]
         ids = evaluation.triggered_campaigns
-
-        def fired() -> tuple[CampaignRecord, ...]:  # one query, and only if the answer asks
-            records = {c.id: c for c in unit.list_campaigns(application.id)} if ids else {}
-            return tuple(records[i] for i in ids if i in records)
+        records = unit.campaigns_by_ids(application.id, ids) if ids else {}  # one query
+        triggered = tuple(records[i] for i in ids if i in records)
 
         evaluated = replace(session, effects=effects)
         return SessionOutcome(
@@ -334,10 +300,10 @@ class SessionService:
             effects,
             event,
             evaluation,
-            fired,
+            triggered,
             context.coupons,
             context.referral,
-            context.loyalty,
+            tentative(context.loyalty, evaluation, now),
             update.dry,
         )
 
@@ -429,7 +395,7 @@ class SessionService:
         with the profile's open session when ``attach``, else alone; ``attributes``
         (dry) stand for the profile's attributes as a preview."""
         if not dry:
-            self._lock(unit, f"profile:{caller.workspace_id}:{custom.profile_id}", PROFILE_BUSY)
+            lock_profiles(unit, caller.workspace_id, [custom.profile_id], self.lock_wait_ms)
         application = application_of(unit, caller)
         resolver = IdentityResolver(unit, caller.workspace_id, now)
         if dry:

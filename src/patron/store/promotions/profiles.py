@@ -7,25 +7,25 @@ from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.sql.expression import Executable
 
 from patron.domain.promotions.profiles import SessionTotals
 from patron.store.promotions.tables import (
     applications,
-    audiences,
     campaign_usage,
     campaigns,
     coupon_redemptions,
     coupon_reservations,
     coupons,
     customer_sessions,
+    idempotent_answers,
+    idempotent_profiles,
     loyalty_ledger,
     loyalty_programs,
     referral_redemptions,
     referrals,
 )
-from patron.store.schema import customer_segments, segment_members
 from patron.store.unit_base import UnitBase
 
 CLOSED = ("closed", "partially_returned")
@@ -53,17 +53,6 @@ class ProfileQueries(UnitBase):
             last_session=last,
         )
 
-    def profile_audiences(self, workspace_id: str, customer_id: str) -> list[tuple[int, str]]:
-        query = (
-            select(audiences.c.id, customer_segments.c.name)
-            .join(customer_segments, customer_segments.c.id == audiences.c.segment_id)
-            .join(segment_members, segment_members.c.segment_id == audiences.c.segment_id)
-            .where(audiences.c.workspace_id == workspace_id)
-            .where(segment_members.c.customer_id == customer_id)
-            .order_by(audiences.c.id)
-        )
-        return [(row[0], row[1]) for row in self.connection.execute(query)]
-
     def profile_loyalty_memberships(
         self, workspace_id: str, integration_id: str
     ) -> list[tuple[int, datetime | None]]:
@@ -77,12 +66,6 @@ class ProfileQueries(UnitBase):
         )
         return [(row[0], row[1]) for row in self.connection.execute(query)]
 
-    def audience_segments(self, workspace_id: str, audience_ids: Collection[int]) -> dict[int, str]:
-        query = select(audiences.c.id, audiences.c.segment_id).where(
-            audiences.c.workspace_id == workspace_id, audiences.c.id.in_(sorted(audience_ids))
-        )
-        return {row[0]: row[1] for row in self.connection.execute(query)}
-
     # -- erasure --------------------------------------------------------------------
 
     def erase_profile_data(
@@ -92,7 +75,8 @@ class ProfileQueries(UnitBase):
         counts: dict[str, int] = {}
         for start in range(0, len(ordered), CHUNK):
             for kind, count in self._erase_chunk(workspace_id, ordered[start : start + CHUNK]):
-                counts[kind] = counts.get(kind, 0) + count
+                if kind:
+                    counts[kind] = counts.get(kind, 0) + count
         return counts
 
     def _erase_chunk(self, workspace_id: str, ids: list[str]) -> list[tuple[str, int]]:
@@ -179,11 +163,35 @@ def _other_erasures(workspace_id: str, ids: list[str]) -> list[tuple[str, Execut
                 loyalty_ledger.c.integration_id.in_(ids),
             ),
         ),
+        *_answer_erasures(workspace_id, ids),
         (
             "usage_counters",
             delete(campaign_usage).where(
                 campaign_usage.c.campaign_id.in_(of_workspace),
                 campaign_usage.c.integration_id.in_(ids),
             ),
+        ),
+    ]
+
+
+def _answer_erasures(workspace_id: str, ids: list[str]) -> list[tuple[str, Executable]]:
+    """Idempotent answers carrying their data (then every profile link of a gone answer)."""
+    answers, links = idempotent_answers, idempotent_profiles
+    naming = select(links.c.application_id, links.c.key).where(
+        links.c.application_id.in_(_applications(workspace_id)), links.c.integration_id.in_(ids)
+    )
+    answered = (
+        select(answers.c.key)
+        .where(answers.c.application_id == links.c.application_id, answers.c.key == links.c.key)
+        .exists()
+    )
+    return [
+        (
+            "idempotent_answers",
+            delete(answers).where(tuple_(answers.c.application_id, answers.c.key).in_(naming)),
+        ),
+        (
+            "",  # (not counted: the links of the answers gone)
+            delete(links).where(links.c.application_id.in_(_applications(workspace_id)), ~answered),
         ),
     ]

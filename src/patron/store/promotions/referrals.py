@@ -109,7 +109,15 @@ class ReferralQueries(UnitBase):
             referrals.c.lookup == lookup_key(code, case_sensitivity),
         )
         row = self.connection.execute(query).mappings().first()
-        return None if row is None else _record(row).engine()
+        if row is None:
+            return None
+        friends = select(referral_redemptions.c.integration_id).where(
+            referral_redemptions.c.referral_id == row["id"]
+        )
+        used_by = tuple(
+            self.connection.scalars(friends.order_by(referral_redemptions.c.integration_id))
+        )
+        return replace(_record(row).engine(), referred_customers=used_by)
 
     def redeem_referral(self, referral_id: int, friend_integration_id: str) -> str | None:
         """One conditional update: the counter moves only while below the limit."""

@@ -1,4 +1,4 @@
-"""The queries of customer sessions, campaign usage, idempotent answers and session locks.
+"""The queries of customer sessions, campaign usage and promotion locks.
 
 Locks (PostgreSQL): transaction-scoped advisory locks, one number per key
 (a session of an application, a profile of a workspace), taken with
@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, delete, func, insert, literal, select, text, true, update
+from sqlalchemy import BigInteger, and_, func, insert, literal, select, text, true, update
 from sqlalchemy.exc import DBAPIError
 
 from patron.domain.promotions.model import Usage
-from patron.domain.promotions.session_ports import ProfileTotals, StoredAnswer, StoredSession
-from patron.store.promotions.tables import campaign_usage, customer_sessions, idempotent_answers
+from patron.domain.promotions.session_ports import ProfileTotals, StoredSession
+from patron.store.promotions.tables import campaign_usage, customer_sessions
 from patron.store.schema import customer_segments, segment_members
 from patron.store.types import Amount
 from patron.store.unit_base import UnitBase
@@ -199,42 +198,6 @@ class SessionQueries(UnitBase):
             update(campaign_usage)
             .where(_usage_key(campaign_id, action, profile_id), campaign_usage.c.used >= amount)
             .values(used=campaign_usage.c.used - amount)
-        )
-
-    # -- idempotent answers --------------------------------------------------------------
-
-    def idempotent_answer(
-        self, application_id: int, key: str, since: datetime
-    ) -> StoredAnswer | None:
-        query = select(idempotent_answers).where(
-            idempotent_answers.c.application_id == application_id,
-            idempotent_answers.c.key == key,
-            idempotent_answers.c.created_at >= since,
-        )
-        row = self.connection.execute(query).mappings().first()
-        if row is None:
-            return None
-        return StoredAnswer(row["request_hash"], row["status"], row["body"], row["created_at"])
-
-    def keep_idempotent_answer(
-        self, application_id: int, key: str, answer: StoredAnswer, expired_before: datetime
-    ) -> None:
-        self.connection.execute(
-            delete(idempotent_answers).where(
-                idempotent_answers.c.application_id == application_id,
-                (idempotent_answers.c.key == key)
-                | (idempotent_answers.c.created_at < expired_before),
-            )
-        )
-        self.connection.execute(
-            insert(idempotent_answers).values(
-                application_id=application_id,
-                key=key,
-                request_hash=answer.request_digest,
-                status=answer.status,
-                body=answer.body,
-                created_at=answer.created_at,
-            )
         )
 
 

@@ -305,7 +305,8 @@ customer_sessions = Table(
     Index(None, "workspace_id", "profile_integration_id"),
 )
 
-# Answers to writes sent with an ``Idempotency-Key``: a retry gets the stored answer.
+# Answers to writes sent with an ``Idempotency-Key``: a retry gets the stored answer
+# (status 0: claimed by a request still running; see domain/promotions/idempotency.py).
 idempotent_answers = Table(
     "idempotent_answers",
     metadata,
@@ -315,4 +316,14 @@ idempotent_answers = Table(
     Column("status", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# The profiles whose data an idempotent answer carries: erasing a customer's data
+# erases those answers too.
+idempotent_profiles = Table(
+    "idempotent_profiles",
+    metadata,
+    Column("application_id", Integer, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("integration_id", String(EXTERNAL_ID), primary_key=True, index=True),
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from patron.domain.errors import Invalid, Problem
 from patron.domain.promotions.coupon_model import CouponTerms, ReservedProfile, StoredCoupon
-from patron.surfaces.talon_one.wire import moment, number
+from patron.surfaces.talon_one.wire import customer_profile, moment, number
 
 PROFILE_LIMIT_ACTION = "redeemCoupon"
 
@@ -57,22 +57,18 @@ def limits_json(terms: CouponTerms) -> list[dict[str, Any]]:
     ]
 
 
-def profile_json(holder: ReservedProfile, profile_id: int, account_id: int) -> dict[str, Any]:
+def profile_json(holder: ReservedProfile, workspace_id: str, account_id: int) -> dict[str, Any]:
     """Talon's ``CustomerProfile`` of a reservation holder (a customer yet or not)."""
-    created = holder.created_at or holder.reserved_at
-    return {
-        "id": profile_id,
-        "created": moment(created),
-        "integrationId": holder.integration_id,
-        "attributes": dict(holder.attributes),
-        "accountId": account_id,
-        "closedSessions": holder.closed_sessions,
-        "totalSales": number(holder.total_sales),
-        "lastActivity": moment(holder.updated_at or holder.reserved_at),
-        "audienceMemberships": [],
-        "loyaltyMemberships": [],
-        "sandbox": False,
-    }
+    return customer_profile(
+        workspace_id=workspace_id,
+        integration_id=holder.integration_id,
+        created=holder.created_at or holder.reserved_at,
+        attributes=holder.attributes,
+        account_id=account_id,
+        closed_sessions=holder.closed_sessions,
+        total_sales=holder.total_sales,
+        last_activity=holder.updated_at or holder.reserved_at,
+    )
 
 
 # -- bodies --------------------------------------------------------------------

@@ -90,3 +90,19 @@ def path_id(text: str, kind: str) -> int:
     if number is None or not 0 < number <= MAX_ID:
         raise NotFound(kind, text)
     return number
+
+
+def silent(request: Request) -> bool:
+    """``silent``: ``yes`` answers 204 with no body; absent or ``no`` (Talon's default is
+    yes, which SDKs 4 to 9 cannot read) answers with the body."""
+    value = request.query_params.get("silent")
+    if value is None or value.strip().lower() in ("", "no", "false"):
+        return False
+    if value.strip().lower() in ("yes", "true"):
+        return True
+    raise Invalid.of([Problem("yes or no", "silent")])
+
+
+async def account_id(services: Services, workspace_id: str) -> int:
+    """Talon's integer account id: the workspace's installation number."""
+    return await services.workspaces.installation_number(workspace_id)

@@ -7,11 +7,13 @@ read the answer at all). Integers stay integers; times are RFC 3339 in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from patron.domain.promotions.model import Application
+from patron.domain.promotions.profiles import talon_profile_id
 
 
 def moment(value: datetime | None) -> str | None:
@@ -48,4 +50,39 @@ def application_json(
         "sandbox": bool(settings.get("sandbox", False)),
         "enablePartialDiscounts": application.partial_discounts,
         "loyaltyPrograms": loyalty_programs,
+    }
+
+
+def customer_profile(
+    *,
+    workspace_id: str,
+    integration_id: str,
+    created: datetime | None,
+    attributes: Mapping[str, Any],
+    account_id: int,
+    closed_sessions: int = 0,
+    total_sales: Decimal = Decimal(0),
+    last_activity: datetime | None = None,
+    audiences: Iterable[tuple[int, str]] = (),
+    loyalty: Iterable[tuple[int, datetime | None]] = (),
+) -> dict[str, Any]:
+    """Talon's ``CustomerProfile``, wherever one is shown (profile updates, sessions,
+    events, inventories, reservation holders): one id (:func:`talon_profile_id`),
+    one set of fields."""
+    shown = moment(created) or moment(datetime.fromtimestamp(0, UTC))
+    return {
+        "id": talon_profile_id(workspace_id, integration_id),
+        "created": shown,
+        "integrationId": integration_id,
+        "attributes": dict(attributes),  # never null
+        "accountId": account_id,
+        "closedSessions": closed_sessions,
+        "totalSales": number(total_sales),
+        "lastActivity": moment(last_activity) or shown,
+        "audienceMemberships": [{"id": id_, "name": name} for id_, name in audiences],
+        "loyaltyMemberships": [
+            {"loyaltyProgramId": program_id, **({"joined": moment(joined)} if joined else {})}
+            for program_id, joined in loyalty
+        ],
+        "sandbox": False,
     }

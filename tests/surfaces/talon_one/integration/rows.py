@@ -20,6 +20,8 @@ from patron.store.promotions.tables import (
     coupon_reservations,
     coupons,
     customer_sessions,
+    idempotent_answers,
+    idempotent_profiles,
     loyalty_ledger,
     loyalty_programs,
     referral_redemptions,
@@ -124,6 +126,13 @@ def seed(database_url: str, workspace: str, application_id: int, who: str, tag: 
             )
             .returning(referrals.c.id)
         ).scalar_one()
+        key = {"application_id": application_id, "key": f"key-{who}"}
+        connection.execute(
+            insert(idempotent_answers).values(
+                **key, request_hash="h", status=200, body=f'{{"of": "{who}"}}', created_at=NOW
+            )
+        )
+        connection.execute(insert(idempotent_profiles).values(**key, integration_id=who))
         connection.execute(
             insert(referral_redemptions).values(
                 referral_id=referral_id, integration_id=f"friend-of-{who}", workspace_id=ws, count=1
@@ -238,6 +247,7 @@ PROMOTION_TABLES = {
     "referrals": (referrals, referrals.c.advocate_integration_id),
     "ledger_entries": (loyalty_ledger, loyalty_ledger.c.integration_id),
     "usage_counters": (campaign_usage, campaign_usage.c.integration_id),
+    "idempotent_answers": (idempotent_profiles, idempotent_profiles.c.integration_id),
 }
 
 

@@ -38,6 +38,21 @@ def upgrade() -> None:
         "ix_idempotent_answers_created_at", "idempotent_answers", ["created_at"], unique=False
     )
     op.create_table(
+        "idempotent_profiles",
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("integration_id", sa.String(length=1000), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "application_id", "key", "integration_id", name="pk_idempotent_profiles"
+        ),
+    )
+    op.create_index(
+        "ix_idempotent_profiles_integration_id",
+        "idempotent_profiles",
+        ["integration_id"],
+        unique=False,
+    )
+    op.create_table(
         "applications",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("workspace_id", sa.String(length=40), nullable=False),
@@ -445,5 +460,7 @@ def downgrade() -> None:
     op.drop_table("loyalty_programs")
     op.drop_table("custom_attributes")
     op.drop_table("applications")
+    op.drop_index("ix_idempotent_profiles_integration_id", table_name="idempotent_profiles")
+    op.drop_table("idempotent_profiles")
     op.drop_index("ix_idempotent_answers_created_at", table_name="idempotent_answers")
     op.drop_table("idempotent_answers")

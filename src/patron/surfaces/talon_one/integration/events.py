@@ -17,19 +17,16 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from patron.domain.errors import Invalid, Problem
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.profiles import MAX_INTEGRATION_ID
 from patron.domain.promotions.session_request import SessionRequest, request_digest
-from patron.domain.promotions.session_steps import Answer, CustomEvent, SessionOutcome
+from patron.domain.promotions.session_steps import CustomEvent, SessionOutcome
 from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.idempotent import answer_response, idempotency
 from patron.surfaces.talon_one.integration.session_json import (
     response_content,
     v1_answer,
     v2_answer,
-)
-from patron.surfaces.talon_one.integration.sessions import (
-    account_id,
-    answer_response,
-    idempotency,
 )
 
 router = APIRouter(tags=["talon.one integration"])
@@ -73,17 +70,6 @@ def _campaign_ids(body: dict[str, Any]) -> tuple[int, ...] | None:
     return tuple(ids)
 
 
-def _silent(request: Request) -> bool:
-    value = request.query_params.get("silent")
-    if value is None or value == "":
-        return False
-    if value.lower() in ("yes", "true"):
-        return True
-    if value.lower() in ("no", "false"):
-        return False
-    raise Invalid.of([Problem("yes or no", "silent")])
-
-
 def _silently(outcome: SessionOutcome) -> Answer:
     return Answer(204, "")
 
@@ -97,8 +83,8 @@ async def track_event_v2(request: Request) -> Response:
     force = requests.flag(request, "forceCompleteEvaluation")
     if force and not dry:
         raise Invalid.of([Problem("only with dry=true", "forceCompleteEvaluation")])
-    silent = _silent(request)
-    account = await account_id(services, caller.workspace_id)
+    silent = requests.silent(request)
+    account = await requests.account_id(services, caller.workspace_id)
     render = (
         _silently
         if silent
@@ -124,7 +110,7 @@ async def track_event_v1(request: Request) -> Response:
     if not isinstance(session_id, str) or not session_id:
         raise Invalid.of([Problem("is required: the session's integration id", "sessionId")])
     fields = {"profileId": event.profile_id} if event.profile_id else {}
-    account = await account_id(services, caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
     answer = await services.sessions.update(
         caller,
         session_id,

@@ -15,7 +15,7 @@ from patron.domain.promotions.inventory import (
 )
 from patron.domain.promotions.model import LoyaltyBalance
 from patron.domain.promotions.profiles import TalonProfile
-from patron.surfaces.talon_one.wire import moment, number
+from patron.surfaces.talon_one.wire import customer_profile, moment, number
 
 EMPTY_EVALUATION: dict[str, Any] = {"effects": [], "createdCoupons": [], "createdReferrals": []}
 
@@ -25,22 +25,18 @@ def _present(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def customer_profile_json(profile: TalonProfile) -> dict[str, Any]:
-    return {
-        "id": profile.id,
-        "created": moment(profile.profile.created_at),
-        "integrationId": profile.integration_id,
-        "attributes": profile.attributes,  # never null
-        "accountId": profile.account_id,
-        "closedSessions": profile.totals.closed_sessions,
-        "totalSales": number(profile.totals.total_sales),
-        "lastActivity": moment(profile.last_activity),
-        "audienceMemberships": [{"id": id_, "name": name} for id_, name in profile.audiences],
-        "loyaltyMemberships": [
-            _present({"loyaltyProgramId": program_id, "joined": moment(joined)})
-            for program_id, joined in profile.loyalty
-        ],
-        "sandbox": False,
-    }
+    return customer_profile(
+        workspace_id=profile.profile.workspace_id,
+        integration_id=profile.integration_id,
+        created=profile.profile.created_at,
+        attributes=profile.attributes,
+        account_id=profile.account_id,
+        closed_sessions=profile.totals.closed_sessions,
+        total_sales=profile.totals.total_sales,
+        last_activity=profile.last_activity,
+        audiences=profile.audiences,
+        loyalty=profile.loyalty,
+    )
 
 
 def ledger_json(balance: LoyaltyBalance) -> dict[str, Any]:

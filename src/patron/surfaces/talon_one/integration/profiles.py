@@ -27,8 +27,8 @@ from patron.domain.promotions.profiles import (
 )
 from patron.services import Services
 from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.idempotent import once
 from patron.surfaces.talon_one.integration import profile_json, session_json
-from patron.surfaces.talon_one.integration.sessions import account_id
 
 router = APIRouter(tags=["talon.one integration"])
 log = logging.getLogger("patron.talon_one")
@@ -130,21 +130,26 @@ async def update_customer_profile_v2(request: Request, integration_id: str) -> R
             audiences,
             evaluable if dry and "evaluableCampaignIds" in body else None,
         )
-        evaluated = await services.sessions.update_profile(caller, change, dry=dry)
-        account = await account_id(services, caller.workspace_id)
-        answer = _rules_answer(evaluated, content, account)
-        return JSONResponse(
-            await _with_loyalty(services, caller, evaluated.profile, answer, content)
-        )
-    if dry:
-        profile = await services.profiles.preview(
-            caller=caller, integration_id=integration_id, attributes=attributes
-        )
-    else:
+
+        async def evaluate() -> Response:
+            evaluated = await services.sessions.update_profile(caller, change, dry=dry)
+            account = await requests.account_id(services, caller.workspace_id)
+            answer = _rules_answer(evaluated, content, account)
+            return JSONResponse(
+                await _with_loyalty(services, caller, evaluated.profile, answer, content)
+            )
+
+        if dry:
+            return await evaluate()
+        return await once(request, services, caller, body, evaluate, profile_ids=[integration_id])
+
+    async def write() -> Response:
         profile = await services.profiles.update(
             caller=caller, integration_id=integration_id, attributes=attributes, audiences=audiences
         )
-    return JSONResponse(await _evaluation(services, caller, profile, content))
+        return JSONResponse(await _evaluation(services, caller, profile, content))
+
+    return await once(request, services, caller, body, write, profile_ids=[integration_id])
 
 
 def _rules_answer(evaluated: ProfileOutcome, content: list[str], account: int) -> dict[str, Any]:
@@ -193,26 +198,25 @@ async def update_customer_profiles_v2(request: Request) -> Response:
     """Up to 1,000 profiles in one transaction; never evaluates rules. ``silent=yes``:
     204; absent or ``no``: 200 with each profile (every SDK reads that)."""
     services, caller = await requests.integration(request)
-    silent = _silent(request)
+    silent = requests.silent(request)
     body = await requests.json_object(request)
     changes = _bulk_changes(body)
-    profiles = await services.profiles.update_many(caller=caller, changes=changes)
-    if silent:
-        return Response(status_code=204)
-    states = [
-        {"customerProfile": profile_json.customer_profile_json(p), **profile_json.EMPTY_EVALUATION}
-        for p in profiles
-    ]
-    return JSONResponse({"integrationStates": states})
 
+    async def write() -> Response:
+        profiles = await services.profiles.update_many(caller=caller, changes=changes)
+        if silent:
+            return Response(status_code=204)
+        states = [
+            {
+                "customerProfile": profile_json.customer_profile_json(p),
+                **profile_json.EMPTY_EVALUATION,
+            }
+            for p in profiles
+        ]
+        return JSONResponse({"integrationStates": states})
 
-def _silent(request: Request) -> bool:
-    value = request.query_params.get("silent")
-    if value is None or value.strip().lower() in ("", "no", "false"):
-        return False
-    if value.strip().lower() in ("yes", "true"):
-        return True
-    raise Invalid.of([Problem("yes or no", "silent")])
+    ids = [integration_id for integration_id, _ in changes]
+    return await once(request, services, caller, body, write, profile_ids=ids)
 
 
 def _bulk_changes(body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -255,14 +259,20 @@ async def update_customer_profile_v1(request: Request, integration_id: str) -> R
     if problems:
         raise Invalid.of(problems)
     change = ProfileChange(integration_id, attributes)
-    evaluated = await services.sessions.update_profile(caller, change, dry=dry)
-    account = await account_id(services, caller.workspace_id)
-    outcome = evaluated.outcome
-    if evaluated.latest_session is not None:
-        outcome = replace(outcome, session=evaluated.latest_session)
-    state = session_json.v1_state(outcome, account)
-    state["profile"] = profile_json.customer_profile_json(evaluated.profile)
-    return JSONResponse(state)
+
+    async def write() -> Response:
+        evaluated = await services.sessions.update_profile(caller, change, dry=dry)
+        account = await requests.account_id(services, caller.workspace_id)
+        outcome = evaluated.outcome
+        if evaluated.latest_session is not None:
+            outcome = replace(outcome, session=evaluated.latest_session)
+        state = session_json.v1_state(outcome, account)
+        state["profile"] = profile_json.customer_profile_json(evaluated.profile)
+        return JSONResponse(state)
+
+    if dry:
+        return await write()
+    return await once(request, services, caller, body, write, profile_ids=[integration_id])
 
 
 @router.delete("/v1/customer_data/{integration_id:path}")
@@ -271,16 +281,20 @@ async def delete_customer_data(request: Request, integration_id: str) -> Respons
     send ``Content-Type: application/json`` and no body: nothing is read)."""
     services, caller = await requests.integration(request)
     integration_id = integration_id_of_path(integration_id)
-    report = await services.profiles.delete_customer_data(
-        workspace_id=caller.workspace_id, integration_id=integration_id
-    )
-    erased = {
-        "customers": report.customers,
-        "events": report.events,
-        "activities": report.activities,
-        "memberships": report.memberships,
-        **report.related,
-    }
-    counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
-    log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
-    return Response(status_code=204)
+
+    async def write() -> Response:
+        report = await services.profiles.delete_customer_data(
+            workspace_id=caller.workspace_id, integration_id=integration_id
+        )
+        erased = {
+            "customers": report.customers,
+            "events": report.events,
+            "activities": report.activities,
+            "memberships": report.memberships,
+            **report.related,
+        }
+        counts = ", ".join(f"{kind} {count}" for kind, count in erased.items())
+        log.info("deletion %s erased customer %s: %s", report.id, report.customer_id, counts)
+        return Response(status_code=204)
+
+    return await once(request, services, caller, None, write)

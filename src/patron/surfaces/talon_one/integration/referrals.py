@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.codes_wire import referral_json
+from patron.surfaces.talon_one.idempotent import once
 
 router = APIRouter(tags=["talon.one integration"])
 
@@ -16,8 +17,13 @@ router = APIRouter(tags=["talon.one integration"])
 async def create_referral(request: Request) -> Response:
     services, caller = await requests.integration(request)
     body = await requests.json_object(request)
-    made = await services.referrals.create(caller.workspace_id, caller.application_id, body)
-    return JSONResponse(referral_json(made), status_code=201)
+
+    async def write() -> Response:
+        made = await services.referrals.create(caller.workspace_id, caller.application_id, body)
+        return JSONResponse(referral_json(made), status_code=201)
+
+    profiles = [body.get("advocateProfileIntegrationId"), body.get("friendProfileIntegrationId")]
+    return await once(request, services, caller, body, write, profile_ids=profiles)
 
 
 @router.post("/v1/referrals_for_multiple_advocates")
@@ -27,8 +33,16 @@ async def create_referrals_for_multiple_advocates(request: Request) -> Response:
     services, caller = await requests.integration(request)
     silent = requests.flag(request, "silent", default=False)
     body = await requests.json_object(request)
-    made = await services.referrals.create_many(caller.workspace_id, caller.application_id, body)
-    if silent:
-        return Response(status_code=204)
-    data = [referral_json(referral) for referral in made]
-    return JSONResponse({"totalResultSize": len(data), "data": data}, status_code=201)
+
+    async def write() -> Response:
+        made = await services.referrals.create_many(
+            caller.workspace_id, caller.application_id, body
+        )
+        if silent:
+            return Response(status_code=204)
+        data = [referral_json(referral) for referral in made]
+        return JSONResponse({"totalResultSize": len(data), "data": data}, status_code=201)
+
+    profiles = body.get("advocateProfileIntegrationIds")
+    profiles = profiles if isinstance(profiles, list) else []
+    return await once(request, services, caller, body, write, profile_ids=profiles)

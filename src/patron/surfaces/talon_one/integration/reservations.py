@@ -7,16 +7,17 @@ from the raw path (``scope["raw_path"]``) and unquoted here, once.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from patron.domain.errors import NotFound
 from patron.domain.promotions.reservations import check_integration_ids
 from patron.surfaces.talon_one import requests
 from patron.surfaces.talon_one.coupon_wire import coupon_json, profile_json
+from patron.surfaces.talon_one.idempotent import once
 
 router = APIRouter(prefix="/v1/coupon_reservations")
 
@@ -43,22 +44,23 @@ async def get_reserved_customers(request: Request, rest: str) -> dict[str, Any]:
     services, caller = await requests.integration(request)
     code = coupon_code(request, after=PROFILES)
     holders = await services.reservations.holders(caller, code)
-    account = await services.workspaces.installation_number(caller.workspace_id)
-    data = [
-        profile_json(holder, profile_number(caller.workspace_id, holder.integration_id), account)
-        for holder in holders
-    ]
+    account = await requests.account_id(services, caller.workspace_id)
+    data = [profile_json(holder, caller.workspace_id, account) for holder in holders]
     return {"totalResultSize": len(data), "data": data}
 
 
 @router.post("/{rest:path}", status_code=201)
-async def create_coupon_reservation(request: Request, rest: str) -> dict[str, Any]:
+async def create_coupon_reservation(request: Request, rest: str) -> Response:
     services, caller = await requests.integration(request)
     code = coupon_code(request)
     body = await requests.json_object(request)
     ids = check_integration_ids(body.get("integrationIDs"))
-    coupon = await services.reservations.reserve(caller, code, ids)
-    return coupon_json(coupon)
+
+    async def write() -> Response:
+        coupon = await services.reservations.reserve(caller, code, ids)
+        return JSONResponse(coupon_json(coupon), status_code=201)
+
+    return await once(request, services, caller, body, write, profile_ids=ids)
 
 
 @router.delete("/{rest:path}", status_code=204)
@@ -67,11 +69,9 @@ async def delete_coupon_reservation(request: Request, rest: str) -> Response:
     code = coupon_code(request)
     body = await requests.json_object(request)
     ids = check_integration_ids(body.get("integrationIDs"))
-    await services.reservations.release(caller, code, ids)
-    return Response(status_code=204)
 
+    async def write() -> Response:
+        await services.reservations.release(caller, code, ids)
+        return Response(status_code=204)
 
-def profile_number(workspace_id: str, integration_id: str) -> int:
-    """A stable positive 31-bit id for a profile (Talon's profile ids are integers)."""
-    digest = hashlib.blake2b(f"{workspace_id}/{integration_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % (2**31 - 1) + 1
+    return await once(request, services, caller, body, write, profile_ids=ids)

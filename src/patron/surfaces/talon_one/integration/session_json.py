@@ -8,9 +8,7 @@ transaction, so that an ``Idempotency-Key`` replays the very answer.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Collection, Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,12 +17,13 @@ import orjson
 from patron.domain.promotions import model
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.effects import RuleFailureReason
+from patron.domain.promotions.idempotency import Answer
 from patron.domain.promotions.session_effects import discounts, plain
 from patron.domain.promotions.session_people import ProfileView
 from patron.domain.promotions.session_ports import StoredSession
-from patron.domain.promotions.session_steps import Answer, SessionOutcome
+from patron.domain.promotions.session_steps import SessionOutcome
 from patron.surfaces.talon_one import codes_wire, coupon_wire
-from patron.surfaces.talon_one.wire import moment, number
+from patron.surfaces.talon_one.wire import customer_profile, moment, number
 
 SAFE_FEATURES = ("coupons", "referrals", "loyalty")  # the enum every SDK accepts
 SAFE_ENTITIES = frozenset({"Coupon", "Referral", "Profile", "Identifier"})
@@ -35,9 +34,9 @@ def dumps(document: Any) -> str:
     return orjson.dumps(document).decode()
 
 
-def talon_id(text: str) -> int:
-    """A stable positive 31-bit integer for a Patron string id (Talon's ids are integers)."""
-    return zlib.crc32(text.encode()) & 0x7FFFFFFF or 1
+def profiles_of(outcome: SessionOutcome) -> tuple[str, ...]:
+    """The profiles whose data an answer carries (erased with them)."""
+    return tuple({outcome.profile.integration_id, outcome.session.profile_id} - {""})
 
 
 def response_content(body: Mapping[str, Any]) -> frozenset[str]:
@@ -59,7 +58,9 @@ def v2_state(outcome: SessionOutcome, content: Collection[str], account_id: int)
     if "customerSession" in content:
         answer["customerSession"] = session_v2(outcome.session)
     if "customerProfile" in content and outcome.profile.integration_id:
-        answer["customerProfile"] = profile_json(outcome.profile, account_id)
+        answer["customerProfile"] = profile_json(
+            outcome.profile, outcome.session.workspace_id, account_id
+        )
     if "event" in content:
         answer["event"] = event_json(outcome, outcome.effects)
     if "triggeredCampaigns" in content:
@@ -83,7 +84,7 @@ def v2_state(outcome: SessionOutcome, content: Collection[str], account_id: int)
 
 
 def v2_answer(outcome: SessionOutcome, content: Collection[str], account_id: int) -> Answer:
-    return Answer(200, dumps(v2_state(outcome, content, account_id)))
+    return Answer(200, dumps(v2_state(outcome, content, account_id)), profiles_of(outcome))
 
 
 def session_v2(session: StoredSession) -> dict[str, Any]:
@@ -127,19 +128,18 @@ def cart_items(items: Any) -> list[dict[str, Any]]:
     return echoed
 
 
-def profile_json(profile: ProfileView, account_id: int) -> dict[str, Any]:
-    created = moment(profile.created_at or datetime.fromtimestamp(0).astimezone())
-    return {
-        "id": talon_id(profile.customer_id or profile.integration_id),
-        "created": created,
-        "integrationId": profile.integration_id,
-        "attributes": plain(dict(profile.attributes)),
-        "accountId": account_id,
-        "closedSessions": profile.closed_sessions,
-        "totalSales": number(profile.total_sales),
-        "lastActivity": moment(profile.updated_at) or created,
-        "audienceMemberships": [{"id": a, "name": str(a)} for a in profile.audiences],
-    }
+def profile_json(profile: ProfileView, workspace_id: str, account_id: int) -> dict[str, Any]:
+    return customer_profile(
+        workspace_id=workspace_id,
+        integration_id=profile.integration_id,
+        created=profile.created_at,
+        attributes=plain(dict(profile.attributes)),
+        account_id=account_id,
+        closed_sessions=profile.closed_sessions,
+        total_sales=profile.total_sales,
+        last_activity=profile.updated_at,
+        audiences=[(a, profile.audience_names.get(a, str(a))) for a in profile.audiences],
+    )
 
 
 def event_json(outcome: SessionOutcome, effects: list[Any]) -> dict[str, Any]:
@@ -230,7 +230,7 @@ def coupon_json(coupon: model.Coupon) -> dict[str, Any]:
 def referral_json(referral: model.Referral) -> dict[str, Any]:
     return {
         "id": referral.id,
-        "created": moment(referral.start_date) or "1970-01-01T00:00:00Z",
+        "created": moment(referral.created_at or referral.start_date) or "1970-01-01T00:00:00Z",
         "campaignId": referral.campaign_id,
         "advocateProfileIntegrationId": referral.advocate_integration_id,
         "friendProfileIntegrationId": referral.friend_integration_id or None,
@@ -240,6 +240,7 @@ def referral_json(referral: model.Referral) -> dict[str, Any]:
         "startDate": moment(referral.start_date),
         "expiryDate": moment(referral.expiry_date),
         "attributes": plain(dict(referral.attributes)),
+        "referredCustomers": list(referral.referred_customers),
     }
 
 
@@ -312,10 +313,10 @@ def v1_state(outcome: SessionOutcome, account_id: int) -> dict[str, Any]:
     event = event_json(outcome, [v1_effect(d) for d in outcome.effects])
     return {
         "session": v1_session,
-        "profile": profile_json(outcome.profile, account_id),
+        "profile": profile_json(outcome.profile, outcome.session.workspace_id, account_id),
         "event": event,
     }
 
 
 def v1_answer(outcome: SessionOutcome, account_id: int) -> Answer:
-    return Answer(200, dumps(v1_state(outcome, account_id)))
+    return Answer(200, dumps(v1_state(outcome, account_id)), profiles_of(outcome))

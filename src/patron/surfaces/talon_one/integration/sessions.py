@@ -20,9 +20,8 @@ from patron.domain.promotions.session_request import (
     parse_session_request,
     request_digest,
 )
-from patron.domain.promotions.session_steps import Answer, Idempotency
-from patron.services import Services
 from patron.surfaces.talon_one import requests
+from patron.surfaces.talon_one.idempotent import answer_response, idempotency
 from patron.surfaces.talon_one.integration.session_json import (
     response_content,
     v1_answer,
@@ -30,25 +29,6 @@ from patron.surfaces.talon_one.integration.session_json import (
 )
 
 router = APIRouter(tags=["talon.one integration"])
-MAX_IDEMPOTENCY_KEY = 255
-
-
-def answer_response(answer: Answer) -> Response:
-    if answer.status == 204:
-        return Response(status_code=204)
-    return Response(answer.body, status_code=answer.status, media_type="application/json")
-
-
-def idempotency(request: Request, body: Any) -> Idempotency | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
-        message = f"1 to {MAX_IDEMPOTENCY_KEY} characters"
-        raise Invalid.of([Problem(message, "Idempotency-Key")])
-    query = sorted(request.query_params.multi_items())
-    digest = request_digest({"path": request.url.path, "query": query, "body": body})
-    return Idempotency(key, digest)
 
 
 def now_parameter(request: Request) -> datetime | None:
@@ -62,10 +42,6 @@ def now_parameter(request: Request) -> datetime | None:
         raise Invalid.of([Problem("an RFC 3339 date-time", "now")]) from None
 
 
-async def account_id(services: Services, workspace_id: str) -> int:
-    return await services.workspaces.installation_number(workspace_id)
-
-
 @router.put("/v2/customer_sessions/{customer_session_id:path}")
 async def update_customer_session_v2(request: Request, customer_session_id: str) -> Response:
     services, caller = await requests.integration(request)
@@ -73,7 +49,7 @@ async def update_customer_session_v2(request: Request, customer_session_id: str)
     dry = requests.flag(request, "dry")
     now = now_parameter(request)
     session_request = parse_session_request(body)
-    account = await account_id(services, caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
     answer = await services.sessions.update(
         caller,
         customer_session_id,
@@ -105,7 +81,7 @@ async def update_customer_session_v1(request: Request, customer_session_id: str)
     services, caller = await requests.integration(request)
     body = await requests.json_object(request)
     session_request = v1_session_request(body)
-    account = await account_id(services, caller.workspace_id)
+    account = await requests.account_id(services, caller.workspace_id)
     answer = await services.sessions.update(
         caller,
         customer_session_id,
