@@ -33,7 +33,15 @@ from starlette.routing import Route as StarletteRoute
 
 from patron.app import PatronApp
 from patron.surfaces.segment.app import ENDPOINTS, TrackingApp
-from tests.surfaces.fuzz_documents import Place, changed, parameters, places, templates
+from tests.surfaces.fuzz_documents import (
+    Place,
+    changed,
+    parameters,
+    places,
+    resolved,
+    templates,
+    valid_parameter,
+)
 from tests.surfaces.fuzz_values import (
     JSON,
     KEYS,
@@ -232,9 +240,10 @@ CSV_FILES = st.tuples(
 )
 
 
-def odd_bodies(kind: str) -> st.SearchStrategy[Body]:
+def odd_bodies(kind: str, known: Mapping[str, tuple[str, ...]]) -> st.SearchStrategy[Body]:
     """Any body, described by headers that may not fit it."""
-    document = st.sampled_from(templates(kind)) | JSON | OBJECTS
+    valid = st.sampled_from(templates(kind)).map(lambda document: resolved(document, known))
+    document = valid | JSON | OBJECTS
     as_json = st.tuples(document, st.booleans()).map(lambda d: _json(*d))
     typed = st.sampled_from(CONTENT_TYPES)
     return st.one_of(
@@ -275,8 +284,9 @@ def targets(every_route: list[Route]) -> list[Target]:
         for method in [m for m in first.methods if m not in ("HEAD", "OPTIONS")] or ["GET"]:
             found.append(Target(group, method, "request"))
             found += [Target(group, method, "path", name) for name in first.parameters]
-            if method == "GET":  # (a valid deletion would delete the records the fuzz uses)
-                names = [*parameters(first.path), ""]
+            # (not DELETE: a valid deletion would delete the records the fuzz uses)
+            if method == "GET" or method in BODY_METHODS:
+                names = [*parameters(first.path), *([""] if method == "GET" else [])]
                 found += [Target(group, method, "query", name) for name in names]
             if method in BODY_METHODS:
                 found += [
@@ -287,11 +297,17 @@ def targets(every_route: list[Route]) -> list[Target]:
     return found
 
 
+FLAGS = st.sampled_from(["true", "True", "TRUE", "false", "yes", "no", "1", "0", "", " true"])
+
+
 def _odd_parameter(name: str, tenant: Tenant) -> st.SearchStrategy[str]:
-    if name in ("page", "limit", "offset"):
+    if name in ("page", "limit", "offset", "pageSize", "skip"):
         return st.integers(2**31, 2**70).map(str) | NUMERALS | TEXTS
-    if "date" in name or "_at" in name or name == "starting_after":
+    moment = ("date", "_at", "Date", "Before", "After", "now")
+    if any(part in name for part in moment) or name == "starting_after":
         return MOMENTS | MOMENTS | TEXTS
+    if name in ("dry", "silent", "runRuleEngine", "forceCompleteEvaluation", "exactMatch"):
+        return FLAGS | TEXTS
     return odd_ids(tenant.every_id) | TEXTS
 
 
@@ -314,7 +330,9 @@ def _any_request(draw: st.DrawFn, target: Target, tenant: Tenant) -> FuzzRequest
     others = [CREDENTIALS[name](tenant.keys) for name in sorted(CREDENTIALS)]
     odd = {"Authorization": draw(st.sampled_from(["ApiKey-v1 k", "Bearer", "Basic %%%", ""]))}
     headers = draw(st.sampled_from([own] * 4 + [{}, odd, *others]))
-    body, described = draw(odd_bodies(route.kind)) if method != "HEAD" else (b"", {})
+    body, described = (b"", {})
+    if method != "HEAD":
+        body, described = draw(odd_bodies(route.kind, tenant.known))
     values = {name: draw(odd_ids(tenant.every_id)) for name in route.parameters}
     prefix = draw(st.sampled_from(["", "/any/prefix"])) if route.surface == "segment" else ""
     query = draw(st.lists(st.tuples(KEYS, TEXTS), max_size=2))
@@ -344,14 +362,21 @@ def _request(draw: st.DrawFn, target: Target, tenant: Tenant) -> FuzzRequest:
     route = draw(st.sampled_from(target.routes))
     values = {name: draw(st.sampled_from(tenant.real_ids(name))) for name in route.parameters}
     query: list[tuple[str, str]] = []
+    if target.method != "DELETE":  # valid parameters too (a deletion's would match records)
+        names = draw(st.lists(st.sampled_from(parameters(route.path) or [""]), max_size=3))
+        query += [
+            (name, valid_parameter(name, route.path)) for name in dict.fromkeys(names) if name
+        ]
     document = draw(st.sampled_from(templates(route.kind)))
     if target.part == "path":
         values[target.name] = draw(odd_ids(tenant.every_id))
     elif target.part == "query":
         name = target.name or draw(KEYS)
+        query = [(k, v) for k, v in query if k != name]
         query.append((name, draw(_odd_parameter(name, tenant))))
     else:
         document = changed(target.template, target.place, draw(ODD))
+    document = resolved(document, tenant.known)
     headers = CREDENTIALS[route.surface](tenant.keys)
     body = b""
     if target.method in BODY_METHODS:

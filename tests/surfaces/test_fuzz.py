@@ -29,9 +29,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 
 from patron.app import PatronApp, create_app
+from patron.domain.promotions.loyalty import Program
 from patron.services import open_services
 from patron.settings import Settings
 from tests.chaos import scale
+from tests.surfaces.fuzz_documents import NEW_CAMPAIGN, RULES, SESSION, TALON_LOGIN, Known, resolved
 from tests.surfaces.fuzzing import (
     CREDENTIALS,
     ERROR_SHAPES,
@@ -49,7 +51,7 @@ pytestmark = pytest.mark.chaos
 
 @dataclass
 class Tally:
-    routes: int
+    routes: set[str]
     sent: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     succeeded: set[tuple[str, str]] = field(default_factory=set)  # (method, route) with a 2xx
@@ -62,11 +64,13 @@ class Tally:
 
     def summary(self, database: str) -> str:
         by_class = Counter(f"{status // 100}xx" for status in self.statuses.elements())
-        reached = len({path for _, path in self.succeeded})
+        reached = {path for _, path in self.succeeded}
+        missed = sorted(self.routes - reached)
         return (
             f"fuzz on {database}: {self.sent} requests, {len(self.failures)} failed "
             f"(5xx or dropped connection), statuses {dict(sorted(by_class.items()))}, "
-            f"{reached} of {self.routes} routes answered a 2xx"
+            f"{len(reached)} of {len(self.routes)} routes answered a 2xx "
+            f"(not: {', '.join(missed) if len(missed) <= 10 else f'{len(missed)} routes'})"
         )
 
 
@@ -99,6 +103,11 @@ async def _workspace(settings: Settings) -> tuple[dict[str, str], int]:
     try:
         issued = await services.workspaces.create(name="fuzz")
         application = await services.applications.create(workspace="fuzz", name="Shop")
+        number = application.application.id
+        program = Program(0, "", "points", "Points", subscribed_applications=(number,))
+        made = await services.loyalty.create(workspace="fuzz", program=program)
+        login = resolved(TALON_LOGIN, {})
+        await services.managers.create(workspace="fuzz", **login)
     finally:
         await services.close()
     assert issued.igrp is not None
@@ -106,7 +115,8 @@ async def _workspace(settings: Settings) -> tuple[dict[str, str], int]:
         **issued.keys,
         "talon_integration_key": application.integration_key,
         "talon_management_key": application.management_key,
-        "application_id": str(application.application.id),
+        "application_id": str(number),
+        "program_id": str(made.id),
     }
     return keys, issued.igrp
 
@@ -143,7 +153,7 @@ def seed(client: httpx.Client, keys: dict[str, str], igrp_number: int) -> Tenant
     event_segment = client.post(
         f"{igrp}/segments", json={"segmentName": "s", "criteria": criteria}, headers=config
     )
-    known = {
+    known: dict[str, tuple[str, ...]] = {
         "customer_id": (_created(customer, "id"), "ada"),
         "segment_id": (_created(segment, "id"),),
         "async_action_id": (_created(action, "async_action_id"),),
@@ -151,8 +161,50 @@ def seed(client: httpx.Client, keys: dict[str, str], igrp_number: int) -> Tenant
         "segment": (_created(event_segment, "segment"), "1"),
         "group": (_created(group, "segmentGroupId"),),
         "application_id": (keys["application_id"],),
+        "program_id": (keys["program_id"],),
     }
+    known.update(_talon(client, keys, known))
     return Tenant(keys, known)
+
+
+def _talon(
+    client: httpx.Client, keys: dict[str, str], known: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """A Talon.One campaign with a ruleset, a coupon and a referral code; an audience;
+    a profile with points and an open session: the ids the Talon routes name."""
+    management = CREDENTIALS["talon_management"](keys)
+    integration = CREDENTIALS["talon_integration"](keys)
+    application = f"/v1/applications/{keys['application_id']}"
+
+    def made(path: str, body: Any, headers: dict[str, str] = management) -> dict[str, Any]:
+        response = client.post(path, json=resolved(body, known), headers=headers)
+        assert response.status_code < 300, response.text
+        created: dict[str, Any] = response.json()
+        return created["data"][0] if "data" in created else created
+
+    known["campaign_id"] = (str(made(f"{application}/campaigns", NEW_CAMPAIGN)["id"]),)
+    campaign = f"{application}/campaigns/{known['campaign_id'][0]}"
+    ruleset = {"rules": RULES, "bindings": [], "activate": True}
+    known["ruleset_id"] = (str(made(f"{campaign}/rulesets", ruleset)["id"]),)
+    coupon = made(
+        f"{campaign}/coupons", {"numberOfCoupons": 1, "couponPattern": "FZ/####", "usageLimit": 0}
+    )
+    referral = {"campaignId": Known("campaign_id", True), "advocateProfileIntegrationId": "ada"}
+    referral_code = made("/v1/referrals", referral, integration)
+    audience = made("/v2/audiences", {"name": "fans"}, integration)
+    known.update(coupon_id=(str(coupon["id"]),), coupon_code=(coupon["value"],))
+    known.update(referral_id=(str(referral_code["id"]),), referral_code=(referral_code["code"],))
+    known["audience_id"] = (str(audience["id"]),)
+    known.update(rest=known["coupon_code"], integration_id=("ada", "bob"))
+    known["customer_session_id"] = ("s1", "s2")
+    for session in known["customer_session_id"]:
+        body = resolved({"customerSession": SESSION}, known)
+        response = client.put(f"/v2/customer_sessions/{session}", json=body, headers=integration)
+        assert response.status_code == 200, response.text
+    points = f"/v1/loyalty_programs/{keys['program_id']}/profile/ada/add_points"
+    response = client.put(points, json={"points": 50}, headers=management)
+    assert response.status_code == 204, response.text
+    return known
 
 
 def _connection(response: httpx.Response) -> Any:
@@ -205,7 +257,7 @@ def test_no_route_answers_5xx_or_drops_the_connection(
     )
     every_route = routes(app)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    tally = Tally(len({route.path for route in every_route}))
+    tally = Tally({route.path for route in every_route})
     with httpx.Client(base_url=url, limits=limits, timeout=60) as client:
         tenant = seed(client, keys, igrp)
 

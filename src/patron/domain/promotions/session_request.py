@@ -141,7 +141,7 @@ def _texts(value: Any, field: str, problems: list[Problem]) -> list[str] | None:
 
 
 def _state(value: Any, field: str, problems: list[Problem]) -> str | None:
-    if value not in set(SessionState):
+    if not isinstance(value, str) or value not in set(SessionState):  # ({} is unhashable)
         problems.append(Problem("one of open, closed, partially_returned, cancelled", field))
         return None
     return str(value)

@@ -167,11 +167,12 @@ def timestamp(value: Any, name: str, problems: list[Problem]) -> Any:
 
 
 def parse_moment(value: str) -> datetime | None:
+    """An RFC 3339 date-time in UTC, or None (also for one UTC cannot hold: year 1 at +05:00)."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _limits(value: Any, name: str, problems: list[Problem]) -> Any:

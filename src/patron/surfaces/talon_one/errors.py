@@ -62,11 +62,13 @@ def _source(problem: Problem, in_query: bool) -> dict[str, str]:
 def _body(failure: Failure) -> dict[str, Any]:
     error = failure.error
     in_query = failure.request.method in ("GET", "DELETE") and isinstance(error, Invalid)
+    query = failure.request.query_params
     items = [
         {
             "title": problem.message,
             "details": problem.describe(),
-            "source": _source(problem, in_query),
+            # (a body's problem has a pointer; a flag of a PUT, ``dry``, names its parameter)
+            "source": _source(problem, in_query or (problem.field or "") in query),
         }
         for problem in failure.problems
     ]

@@ -15,6 +15,10 @@ from patron.surfaces.http.url import refuse_unstorable_text
 
 MAX_ID = 2**31 - 1  # Talon's ids are 32-bit integers
 MAX_BODY = 4 * 1024 * 1024  # a cart of 1,000 items with attributes fits many times over
+# How deep a body's objects and lists may nest: far more than any Talon body needs (a
+# ruleset's deepest Talang is some 40), far less than what the JSON encoder that keeps
+# and digests them takes (254).
+MAX_DEPTH = 100
 
 
 def _credentials(request: Request) -> tuple[str, str]:
@@ -48,7 +52,22 @@ async def json_object(request: Request, *, limit: int = MAX_BODY) -> dict[str, A
     value = parse_json(raw)
     if not isinstance(value, dict):
         raise Invalid("the body must be a JSON object")
+    if _deeper_than(value, MAX_DEPTH):
+        raise Invalid(f"the body must nest at most {MAX_DEPTH} levels deep")
     return value
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether objects and lists nest in ``value`` more than ``levels`` deep."""
+    level = [value]
+    for _ in range(levels):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return any(isinstance(item, dict | list) for item in level)
 
 
 def flag(request: Request, name: str, *, default: bool = False) -> bool:

@@ -111,7 +111,7 @@ def test_bad_profile_updates_are_refused_and_change_nothing(surfaces: Surfaces) 
     url = f"{shop.url}/v2/customer_profiles/zed"
     for query, payload, pointer in (
         ("", {"attributes": "gold"}, {"pointer": "/attributes"}),
-        ("?dry=true", {}, {"pointer": "/dry"}),
+        ("?dry=true", {}, {"parameter": "dry"}),
         ("", {"responseContent": ["everything"]}, {"pointer": "/responseContent"}),
     ):
         response = httpx.put(url + query, json=payload, headers=shop.integration_headers())

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 
 from patron.domain.errors import Invalid, Problem
 from patron.domain.promotions.idempotency import Answer
+from patron.domain.promotions.profiles import MAX_INTEGRATION_ID
 from patron.domain.promotions.session_request import SessionRequest, request_digest
 from patron.domain.promotions.session_steps import CustomEvent, SessionOutcome
 from patron.surfaces.talon_one import requests
@@ -48,8 +49,13 @@ def _event(body: dict[str, Any], *, profile_required: bool) -> CustomEvent:
     profile_id = body.get("profileId")
     if profile_id is None and not profile_required:
         profile_id = ""
-    if not isinstance(profile_id, str) or (profile_required and not profile_id):
-        problems.append(Problem("is required: the customer's integration id", "profileId"))
+    if (
+        not isinstance(profile_id, str)
+        or (profile_required and not profile_id)
+        or len(profile_id) > MAX_INTEGRATION_ID
+    ):
+        message = f"is required: the customer's integration id (at most {MAX_INTEGRATION_ID})"
+        problems.append(Problem(message, "profileId"))
     if problems:
         raise Invalid.of(problems)
     return CustomEvent(str(kind), attributes, str(profile_id))

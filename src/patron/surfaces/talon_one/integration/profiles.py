@@ -68,11 +68,13 @@ def _attributes(body: Mapping[str, Any], field: str, problems: list[Problem]) ->
 def _ids(value: Any, field: str, problems: list[Problem]) -> tuple[int, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(
-        isinstance(item, int) and not isinstance(item, bool) for item in value
-    ):
+    if not isinstance(value, list):
         problems.append(Problem("must be a list of integer ids", field))
         return ()
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= requests.MAX_ID:
+            problems.append(Problem(f"an id from 1 to {requests.MAX_ID}", f"{field}.{index}"))
+            return ()
     return tuple(value)
 
 
@@ -92,7 +94,9 @@ def _response_content(body: Mapping[str, Any], problems: list[Problem]) -> list[
     value = body.get("responseContent")
     if value is None:
         return []
-    if not isinstance(value, list) or not all(item in RESPONSE_CONTENT for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item in RESPONSE_CONTENT for item in value
+    ):
         problems.append(
             Problem(f"must be a list of: {', '.join(sorted(RESPONSE_CONTENT))}", "responseContent")
         )

@@ -37,9 +37,9 @@ def now_parameter(request: Request) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # (an offset UTC cannot hold: 9999-12-31T23:00-02:00)
         raise Invalid.of([Problem("an RFC 3339 date-time", "now")]) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @router.put("/v2/customer_sessions/{customer_session_id:path}")

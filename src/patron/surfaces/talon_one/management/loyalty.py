@@ -101,7 +101,9 @@ def points_change(body: dict[str, Any], *, adding: bool) -> PointsChange:
     name = _text(body, "name", problems)
     subledger = _text(body, "subledgerId", problems)
     application_id = body.get("applicationId")
-    if application_id is not None and (type(application_id) is not int or application_id < 1):
+    if application_id is not None and (
+        type(application_id) is not int or not 0 < application_id <= requests.MAX_ID
+    ):
         problems.append(Problem("an application id", "applicationId"))
     dates: dict[str, Any] = {}
     if adding:
