@@ -71,6 +71,10 @@ class ApplicationUnit(WorkspaceUnit, Protocol):
 
     def update_application(self, application: Application) -> None: ...
 
+    def has_codes(self, application_id: int) -> bool:
+        """Whether the application has any coupon or referral code."""
+        ...
+
     def bump_promotions_version(self, application_id: int) -> None:
         """Mark the application's campaigns changed: every process recompiles them."""
         ...
@@ -191,6 +195,11 @@ class ApplicationService:
             problems = validate_application(
                 updated.name, updated.currency, updated.timezone, updated.case_sensitivity
             )
+            # Codes are stored keyed by how the application compares them.
+            recased = updated.case_sensitivity != current.case_sensitivity
+            if recased and unit.has_codes(application_id):
+                message = "cannot change once the application has coupon or referral codes"
+                problems.append(Problem(message, "caseSensitivity"))
             if problems:
                 raise Invalid.of(problems)
             unit.update_application(updated)
