@@ -77,7 +77,7 @@ class Services:
         store, settings = self.store, self.settings
         campaign_cache = CampaignCache()  # one per process, shared by whoever evaluates
         promotions = {
-            "applications": ApplicationService(store, key_cache_seconds=settings.key_cache_seconds),
+            "applications": ApplicationService(store, self.workspaces),
             "campaigns": CampaignService(store),
             "campaign_cache": campaign_cache,
             "audiences": AudienceService(store, lock_wait_ms=settings.talon_lock_wait_ms),

@@ -233,3 +233,15 @@ def test_coupon_terms_and_programs_are_checked_before_anything() -> None:
     fields = {p.field for p in refused.value.problems}
     assert "applications.0.campaigns.0.coupons.0.usageLimit" in fields
     assert "loyaltyPrograms.0.applications" in fields
+
+
+async def test_case_sensitivity_stays_once_codes_exist(services: Services) -> None:
+    workspace = await make_workspace(services)
+    await applier(services).apply(workspace.name, read_declaration(WITH_CODES), execute=True)
+    changed = copy.deepcopy(WITH_CODES)
+    changed["applications"][0]["caseSensitivity"] = "sensitive"
+    with pytest.raises(Invalid) as refused:
+        await applier(services).apply(workspace.name, read_declaration(changed), execute=True)
+    assert [p.field for p in refused.value.problems] == ["caseSensitivity"]
+    [application] = await services.applications.of_workspace(workspace_id=workspace.id)
+    assert application.case_sensitivity == "insensitive-uppercase"

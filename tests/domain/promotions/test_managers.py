@@ -42,7 +42,9 @@ async def test_a_login_token_reaches_the_workspace_until_it_expires(services: Se
         await services.applications.management_workspace("ManagementKey-v1", session.token)
 
     later = ApplicationService(
-        services.store, key_cache_seconds=0, clock=lambda: now + timedelta(days=TOKEN_DAYS + 1)
+        services.store,
+        services.workspaces,
+        clock=lambda: now + timedelta(days=TOKEN_DAYS + 1),
     )
     with pytest.raises(Unauthorized):
         await later.management_workspace("Bearer", session.token)

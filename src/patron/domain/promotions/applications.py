@@ -13,7 +13,6 @@ like every other key (hashed, in ``api_keys``):
 
 from __future__ import annotations
 
-import time
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from patron.domain.promotions.model import Application
 from patron.domain.store import Store
 from patron.domain.tenancy.model import ApiKey
 from patron.domain.tenancy.ports import WorkspaceUnit
-from patron.domain.tenancy.service import hash_key, require_workspace
+from patron.domain.tenancy.service import WorkspaceService, hash_key, require_workspace
 from patron.ids import new_secret
 
 MAX_NAME = 200
@@ -71,6 +70,10 @@ class ApplicationUnit(WorkspaceUnit, Protocol):
     def list_applications(self, workspace_id: str) -> list[Application]: ...
 
     def update_application(self, application: Application) -> None: ...
+
+    def has_codes(self, application_id: int) -> bool:
+        """Whether the application has any coupon or referral code."""
+        ...
 
     def bump_promotions_version(self, application_id: int) -> None:
         """Mark the application's campaigns changed: every process recompiles them."""
@@ -125,14 +128,13 @@ class ApplicationService:
     def __init__(
         self,
         store: Store[ApplicationUnit],
+        keys: WorkspaceService,
         *,
-        key_cache_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
+        self.keys = keys  # looks keys up (and keeps them a while), as for every surface
         self.clock = clock
-        self.key_cache_seconds = key_cache_seconds
-        self._cache: dict[tuple[str, str], tuple[float, ApiKey]] = {}
 
     async def create(
         self,
@@ -193,6 +195,11 @@ class ApplicationService:
             problems = validate_application(
                 updated.name, updated.currency, updated.timezone, updated.case_sensitivity
             )
+            # Codes are stored keyed by how the application compares them.
+            recased = updated.case_sensitivity != current.case_sensitivity
+            if recased and unit.has_codes(application_id):
+                message = "cannot change once the application has coupon or referral codes"
+                problems.append(Problem(message, "caseSensitivity"))
             if problems:
                 raise Invalid.of(problems)
             unit.update_application(updated)
@@ -255,19 +262,7 @@ class ApplicationService:
         return found.workspace_id
 
     async def _key(self, key: str | None, kind: TalonKey) -> ApiKey | None:
-        if not key:
-            return None
-        cached = self._cache.get((key, kind))
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            found: ApiKey | None = cached[1]
-        else:
-            digest = hash_key(key)
-            found = await self.store.read(lambda unit: unit.find_key(digest))
-            if found is None or found.kind != kind:
-                return None
-            if self.key_cache_seconds > 0:
-                self._cache[(key, kind)] = (now + self.key_cache_seconds, found)
+        found = await self.keys.find_key(key, kind) if key else None
         if found is not None and found.expires_at is not None and found.expires_at <= self.clock():
-            return None
+            return None  # a login token past its time
         return found

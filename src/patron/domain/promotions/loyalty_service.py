@@ -60,16 +60,8 @@ class PointsChange:
     pending_until: datetime | None = None
 
 
-class LoyaltyUnit(ApplicationUnit, Protocol):
-    """Storage of loyalty programs and ledgers."""
-
-    def create_loyalty_program(self, program: Program) -> Program: ...
-
-    def get_loyalty_program(self, workspace_id: str, program_id: int) -> Program | None: ...
-
-    def update_loyalty_program(self, program: Program) -> None: ...
-
-    def list_loyalty_programs(self, workspace_id: str) -> list[Program]: ...
+class PointsLedger(Protocol):
+    """What evaluating and closing sessions need of the ledger (sessions use it too)."""
 
     def loyalty_for_profile(
         self, workspace_id: str, application_id: int, integration_id: str, now: datetime
@@ -77,14 +69,6 @@ class LoyaltyUnit(ApplicationUnit, Protocol):
         """The programs the application subscribes to, by id as text, with the
         customer's balances (the rule engine's view)."""
         ...
-
-    def loyalty_balances(
-        self, program_id: int, integration_id: str, now: datetime
-    ) -> dict[str, Balance]:
-        """The customer's balances by subledger ("" = the main ledger, always there)."""
-        ...
-
-    def loyalty_entries(self, program_id: int, integration_id: str) -> list[LedgerEntry]: ...
 
     def add_points(
         self,
@@ -117,6 +101,26 @@ class LoyaltyUnit(ApplicationUnit, Protocol):
     ) -> bool: ...
 
     def reverse_transaction(self, transaction_uuid: str, now: datetime) -> None: ...
+
+
+class LoyaltyUnit(ApplicationUnit, PointsLedger, Protocol):
+    """Storage of loyalty programs and ledgers."""
+
+    def create_loyalty_program(self, program: Program) -> Program: ...
+
+    def get_loyalty_program(self, workspace_id: str, program_id: int) -> Program | None: ...
+
+    def update_loyalty_program(self, program: Program) -> None: ...
+
+    def list_loyalty_programs(self, workspace_id: str) -> list[Program]: ...
+
+    def loyalty_balances(
+        self, program_id: int, integration_id: str, now: datetime
+    ) -> dict[str, Balance]:
+        """The customer's balances by subledger ("" = the main ledger, always there)."""
+        ...
+
+    def loyalty_entries(self, program_id: int, integration_id: str) -> list[LedgerEntry]: ...
 
 
 class LoyaltyService:

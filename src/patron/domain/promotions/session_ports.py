@@ -20,7 +20,8 @@ from patron.domain.promotions.audiences import Audience
 from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.idempotency import IdempotencyUnit
 from patron.domain.promotions.locks import LockUnit
-from patron.domain.promotions.model import Coupon, LoyaltyProgram, Referral, Usage
+from patron.domain.promotions.loyalty_service import PointsLedger
+from patron.domain.promotions.model import Coupon, Referral, Usage
 from patron.domain.promotions.ports import CampaignReader
 from patron.domain.promotions.profiles import ProfileWriter
 from patron.domain.promotions.rule_ports import RuleDataQueries
@@ -125,44 +126,6 @@ class CrossPartQueries(Protocol):
 
     def unredeem_referral(self, referral_id: int, friend_integration_id: str) -> None: ...
 
-    def loyalty_for_profile(
-        self, workspace_id: str, application_id: int, integration_id: str, now: datetime
-    ) -> dict[str, LoyaltyProgram]: ...
-
-    def add_points(
-        self,
-        *,
-        program_id: int,
-        integration_id: str,
-        subledger_id: str,
-        amount: Decimal,
-        transaction_uuid: str,
-        now: datetime,
-        start: datetime | None = None,
-        expiry: datetime | None = None,
-        name: str = "",
-        application_id: int | None = None,
-        session_id: str | None = None,
-    ) -> None: ...
-
-    def deduct_points(
-        self,
-        *,
-        program_id: int,
-        integration_id: str,
-        subledger_id: str,
-        amount: Decimal,
-        transaction_uuid: str,
-        now: datetime,
-        name: str = "",
-        application_id: int | None = None,
-        session_id: str | None = None,
-    ) -> bool:
-        """False (nothing written) when the active points are not enough."""
-        ...
-
-    def reverse_transaction(self, transaction_uuid: str, now: datetime) -> None: ...
-
     def audience_ids_of(self, workspace_id: str, customer_id: str) -> tuple[int, ...]: ...
 
     def audiences_by_ids(self, workspace_id: str, ids: Iterable[int]) -> dict[int, Audience]: ...
@@ -178,6 +141,7 @@ class SessionUnit(
     LockUnit,
     IdempotencyUnit,
     CrossPartQueries,
+    PointsLedger,
     RuleDataQueries,
     Protocol,
 ):

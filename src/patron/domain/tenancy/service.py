@@ -124,7 +124,7 @@ class WorkspaceService:
         self.clock = clock
         self.key_cache_seconds = key_cache_seconds
         # Checking a key costs a hash and a query; every tracking request checks one.
-        self._cache: dict[tuple[str, str], tuple[float, str]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, ApiKey]] = {}
 
     async def create(
         self, *, name: str, keys: dict[KeyKind, str | None] | None = None
@@ -176,20 +176,26 @@ class WorkspaceService:
             raise NotFound("workspace", workspace_id)
         return found
 
-    async def authenticate(self, *, key: str | None, kind: KeyKind) -> str:
-        """Return the id of the workspace ``key`` belongs to, or raise Unauthorized."""
-        if not key:
-            raise Unauthorized("missing credentials: send the write key as the Basic auth user")
+    async def find_key(self, key: str, kind: str) -> ApiKey | None:
+        """The stored key of this kind, or None; kept ``key_cache_seconds`` per process."""
         cached = self._cache.get((key, kind))
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         digest = hash_key(key)
         found = await self.store.read(lambda unit: unit.find_key(digest))
         if found is None or found.kind != kind:
-            raise Unauthorized("invalid write key")
+            return None
         if self.key_cache_seconds > 0:
-            expires = time.monotonic() + self.key_cache_seconds
-            self._cache[(key, kind)] = (expires, found.workspace_id)
+            self._cache[(key, kind)] = (time.monotonic() + self.key_cache_seconds, found)
+        return found
+
+    async def authenticate(self, *, key: str | None, kind: KeyKind) -> str:
+        """Return the id of the workspace ``key`` belongs to, or raise Unauthorized."""
+        if not key:
+            raise Unauthorized("missing credentials: send the write key as the Basic auth user")
+        found = await self.find_key(key, kind)
+        if found is None:
+            raise Unauthorized("invalid write key")
         return found.workspace_id
 
     async def authenticate_app(self, *, app_id: str | None, token: str | None) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from patron.domain.promotions.model import Application
-from patron.store.promotions.tables import applications
+from patron.store.promotions.tables import applications, coupons, referrals
 from patron.store.unit_base import UnitBase
 
 
@@ -66,6 +66,13 @@ class ApplicationQueries(UnitBase):
                 updated_at=application.updated_at,
             )
         )
+
+    def has_codes(self, application_id: int) -> bool:
+        found = select(coupons.c.id).where(coupons.c.application_id == application_id).limit(1)
+        if self.connection.scalar(found) is not None:
+            return True
+        found = select(referrals.c.id).where(referrals.c.application_id == application_id)
+        return self.connection.scalar(found.limit(1)) is not None
 
     def bump_promotions_version(self, application_id: int) -> None:
         self.connection.execute(
