@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from patron.domain.customers.ports import CustomerRowsUnit
+from patron.domain.documents import deeper_than
 from patron.domain.jobs.model import RowOutcome, RowStatus
 from patron.domain.people.activity import ActivityType, new_activity
 from patron.domain.people.identity import IdentityResolver
@@ -79,22 +80,9 @@ def metadata_problem(metadata: Any) -> tuple[str, str] | None:
     """What is wrong with a row's metadata, if anything: ("metadata", what)."""
     if not isinstance(metadata, dict):
         return "metadata", "must be an object"
-    if _deeper_than(metadata, MAX_METADATA_DEPTH):
+    if deeper_than(metadata, MAX_METADATA_DEPTH):
         return "metadata", f"must nest at most {MAX_METADATA_DEPTH} levels deep"
     return None
-
-
-def _deeper_than(value: Any, levels: int) -> bool:
-    """Whether objects and lists nest in ``value`` more than ``levels`` deep."""
-    level = [value]
-    for _ in range(levels):
-        level = [
-            child
-            for item in level
-            if isinstance(item, dict | list)
-            for child in (item.values() if isinstance(item, dict) else item)
-        ]
-    return any(isinstance(item, dict | list) for item in level)
 
 
 def _is_date(value: Any) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Request
 
+from patron.domain.documents import deeper_than
 from patron.domain.errors import Invalid, NotFound, Problem
 from patron.domain.promotions.applications import Caller
 from patron.services import Services
@@ -52,22 +53,9 @@ async def json_object(request: Request, *, limit: int = MAX_BODY) -> dict[str, A
     value = parse_json(raw)
     if not isinstance(value, dict):
         raise Invalid("the body must be a JSON object")
-    if _deeper_than(value, MAX_DEPTH):
+    if deeper_than(value, MAX_DEPTH):
         raise Invalid(f"the body must nest at most {MAX_DEPTH} levels deep")
     return value
-
-
-def _deeper_than(value: Any, levels: int) -> bool:
-    """Whether objects and lists nest in ``value`` more than ``levels`` deep."""
-    level = [value]
-    for _ in range(levels):
-        level = [
-            child
-            for item in level
-            if isinstance(item, dict | list)
-            for child in (item.values() if isinstance(item, dict) else item)
-        ]
-    return any(isinstance(item, dict | list) for item in level)
 
 
 def flag(request: Request, name: str, *, default: bool = False) -> bool:
