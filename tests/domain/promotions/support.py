@@ -71,7 +71,10 @@ def run(*campaigns: Campaign, now: datetime = NOW, **changes: Any) -> Evaluation
     from patron.domain.promotions.evaluate import evaluate
 
     only = changes.pop("only", None)
-    return evaluate(context(**changes), campaigns, now, evaluable_campaign_ids=only)
+    reasons = changes.pop("failure_reasons", True)
+    return evaluate(
+        context(**changes), campaigns, now, evaluable_campaign_ids=only, failure_reasons=reasons
+    )
 
 
 def value(expression: Any, scope: Scope | None = None) -> Any:

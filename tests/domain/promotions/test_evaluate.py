@@ -131,6 +131,25 @@ def test_failure_reasons_of_a_coupon_rule_name_the_coupon() -> None:
     assert reason.details == "1 = 2 is false"
 
 
+def test_without_failure_reasons_only_a_codes_verdict_is_explained() -> None:
+    rules = [
+        rule("total", [">", [".", "Session", "Total"], 100], discount("big")),
+        rule("coupon", ["and", ["couponValid"], ["=", 1, 2]], discount("x")),
+        rule("fires", ["<", [".", "Session", "Total"], 100], discount("small")),
+    ]
+    changes: dict[str, Any] = {
+        "session": Session("s", cart_items=cart(("a", 1, "80")), coupon_codes=("C",)),
+        "coupons": {"C": Coupon(3, "C", 1)},
+    }
+    full = run(campaign(1, *rules), **changes)
+    lean = run(campaign(1, *rules), failure_reasons=False, **changes)
+    assert lean.effects == full.effects  # the same answer, rejectCoupon details included
+    assert [r.rule_name for r in full.rule_failure_reasons] == ["total", "coupon"]
+    assert [r.rule_name for r in lean.rule_failure_reasons] == ["coupon"]
+    (rejected,) = [e for e in lean.effects if e.effect_type == "rejectCoupon"]
+    assert rejected.props.props()["details"] == "1 = 2 is false"
+
+
 def test_a_failing_effect_becomes_an_error_and_the_rule_does_not_fire() -> None:
     rules = [
         rule(

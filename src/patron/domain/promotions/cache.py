@@ -6,6 +6,9 @@ rulesets only when it moved. So every evaluation runs with exactly the
 campaigns committed at that moment, and 100 campaigns cost a version read,
 not 100 parses.
 
+The campaigns as the API shows them (``triggeredCampaigns`` of an answer)
+are kept beside, from the same read.
+
 A stored ruleset that no longer compiles (rulesets are checked when saved,
 so only a change of Patron's function table could do this) takes its
 campaign out of evaluation instead of failing every session; it is listed
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from patron.domain.promotions.campaign_records import CampaignRecord
 from patron.domain.promotions.campaigns import Campaign
 from patron.domain.promotions.ports import CampaignDefinition, CampaignReader
 from patron.domain.promotions.talang import RulesetInvalid, compile_ruleset
@@ -31,12 +35,20 @@ class CompiledCampaigns:
     version: int
     campaigns: tuple[Campaign, ...]
     broken: Mapping[int, RulesetInvalid] = field(default_factory=dict)  # by campaign id
+    records: Mapping[int, CampaignRecord] = field(default_factory=dict)  # by campaign id
+
+    @property
+    def by_id(self) -> dict[int, Campaign]:
+        return {campaign.id: campaign for campaign in self.campaigns}
 
 
 def compile_campaigns(version: int, definitions: list[CampaignDefinition]) -> CompiledCampaigns:
     campaigns: list[Campaign] = []
     broken: dict[int, RulesetInvalid] = {}
+    records: dict[int, CampaignRecord] = {}
     for definition in definitions:
+        if definition.record is not None:
+            records[definition.campaign.id] = definition.record
         campaign = replace(definition.campaign, ruleset=None)
         if definition.ruleset is not None:
             try:
@@ -46,7 +58,7 @@ def compile_campaigns(version: int, definitions: list[CampaignDefinition]) -> Co
             else:
                 campaign = replace(campaign, ruleset=ruleset)
         campaigns.append(campaign)
-    return CompiledCampaigns(version, tuple(campaigns), broken)
+    return CompiledCampaigns(version, tuple(campaigns), broken, records)
 
 
 class CampaignCache:

@@ -138,5 +138,5 @@ def definition(record: CampaignRecord, ruleset: RulesetRecord | None) -> Campaig
         tags=tuple(record.tags),
     )
     if ruleset is None:
-        return CampaignDefinition(campaign)
-    return CampaignDefinition(campaign, ruleset.id, ruleset.document())
+        return CampaignDefinition(campaign, record=record)
+    return CampaignDefinition(campaign, ruleset.id, ruleset.document(), record)

@@ -23,17 +23,29 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+_SPELLED: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _spelled(kind: type) -> tuple[tuple[str, str], ...]:
+    """Each field of a props class and its Talon spelling (a session answers hundreds)."""
+    found = _SPELLED.get(kind)
+    if found is None:
+        found = _SPELLED[kind] = tuple((f.name, _camel(f.name)) for f in fields(kind))
+    return found
+
+
 class EffectProps:
     __slots__ = ()
     effect_type: ClassVar[str]
 
     def props(self) -> dict[str, Any]:
         """The props object, in Talon's spelling, without unset optional fields."""
-        return {
-            _camel(f.name): getattr(self, f.name)
-            for f in fields(self)  # type: ignore[arg-type]
-            if getattr(self, f.name) is not None
-        }
+        found: dict[str, Any] = {}
+        for name, spelled in _spelled(type(self)):
+            value = getattr(self, name)
+            if value is not None:
+                found[spelled] = value
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,16 @@ class CampaignRun:
     effects: list[fx.Effect] = field(default_factory=list)
     failures: list[fx.RuleFailureReason] = field(default_factory=list)
     fired: bool = False
+    explain_all: bool = True  # False: only the rules a code's verdict depends on are explained
+
+    def explains(self, rule: CompiledRule) -> bool:
+        """Whether a failure of ``rule`` is worth explaining: asked for, or it may decide the
+        verdict on the coupon or referral in scope (its details and condition index)."""
+        return (
+            self.explain_all
+            or (rule.uses_coupon and self.coupon is not None)
+            or (rule.uses_referral and self.referral is not None)
+        )
 
     @property
     def ruleset_id(self) -> int:
@@ -127,23 +137,27 @@ def _rule(run: CampaignRun, rule: CompiledRule) -> None:
     except EvaluationError:
         holds = False
     if not holds:
-        index, details = explain(rule, scope)
-        run.fail(rule, details, condition=index)
-        _failure_effects(run, rule)
+        if run.explains(rule):  # explaining re-runs parts of the condition: not for nothing
+            index, details = explain(rule, scope)
+            run.fail(rule, details, condition=index)
+        if rule.failure_effects:
+            _failure_effects(run, rule)
         return
     try:
         intents = _intents(rule.effects, scope)
     except _EffectFailed as failed:
         _error(run, rule, failed.index, failed.message)
         return
-    coupon = run.coupon.id if run.coupon and rule.uses_coupon else None
+    coupon = run.coupon.id if run.coupon is not None and rule.uses_coupon else None
     applied = _apply(run, rule, intents, coupon)
     if applied is None:
         return
     run.fired = True
-    _accept(run, rule, coupon)
-    for props in applied:
-        run.emit(rule, props, coupon)
+    if coupon is not None or rule.uses_referral:
+        _accept(run, rule, coupon)
+    effects, campaign_id, ruleset_id = run.effects, run.campaign.id, run.ruleset_id
+    for props in applied:  # (run.emit, inlined: hundreds per session)
+        effects.append(fx.Effect(props, campaign_id, ruleset_id, rule.index, rule.title, coupon))
 
 
 def _apply(
@@ -189,8 +203,7 @@ def _error(run: CampaignRun, rule: CompiledRule, index: int, message: str) -> No
 
 
 def _failure_effects(run: CampaignRun, rule: CompiledRule) -> None:
-    if not rule.failure_effects:
-        return
+    assert rule.failure_effects
     try:
         intents = _intents(rule.failure_effects, run.scope)
     except _EffectFailed as failed:
@@ -219,7 +232,11 @@ def _intents(nodes: Sequence[Any], scope: Scope) -> list[tuple[int, Any]]:
     found: list[tuple[int, Any]] = []
     for index, node in enumerate(nodes):
         try:
-            _flatten(node.run(scope), index, found)
+            value = node.run(scope)
+            if isinstance(value, Intent):  # the common case: one intent
+                found.append((index, value))
+            else:
+                _flatten(value, index, found)
         except EvaluationError as error:
             raise _EffectFailed(index, error.message) from None
     return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from patron.domain.promotions import effects as fx
 from patron.domain.promotions.campaigns import Campaign, select
@@ -72,20 +73,29 @@ def evaluate(
     now: datetime,
     *,
     evaluable_campaign_ids: Collection[int] | None = None,
+    failure_reasons: bool = True,
 ) -> Evaluation:
-    """The effects of ``context``'s session under ``campaigns`` at ``now``."""
+    """The effects of ``context``'s session under ``campaigns`` at ``now``.
+
+    ``failure_reasons`` False: the result lists only the failures that decided a
+    code's verdict (explaining a failed condition costs more than evaluating it,
+    and most callers never show the reasons).
+    """
     every = {campaign.id: campaign for campaign in campaigns}
     chosen = select(every.values(), now, evaluable_campaign_ids)
     facts = Facts(every, {c.id for c in chosen}, context.profile, context.usage, now)
     screened = _screen(context, facts)
     ledger = Ledger(context, now)
+    shared: dict[Any, Any] = {}  # the context's answers, for every campaign (Scope.shared)
     effects: list[fx.Effect] = []
     failures: list[fx.RuleFailureReason] = []
     triggered: list[int] = []
     accepted: list[Accepted] = []
     accepted_referral = None
     for campaign in chosen:
-        run = _run(campaign, context, ledger, screened, now)
+        run = _run(
+            campaign, context, ledger, screened, now, shared=shared, failure_reasons=failure_reasons
+        )
         effects += run.effects
         failures += run.failures
         if run.fired:
@@ -120,6 +130,9 @@ def _run(
     ledger: Ledger,
     screened: _Screened,
     now: datetime,
+    *,
+    shared: dict[Any, Any],
+    failure_reasons: bool,
 ) -> CampaignRun:
     in_scope = screened.coupons.get(campaign.id)
     referral = screened.referral
@@ -131,6 +144,7 @@ def _run(
         now,
         coupon=in_scope[2] if in_scope else None,
         referral=referral[1] if referral else None,
+        shared=shared,
     )
     run = CampaignRun(
         campaign,
@@ -138,6 +152,7 @@ def _run(
         ledger,
         coupon=CodeOutcome(in_scope[1], in_scope[2].id) if in_scope else None,
         referral=CodeOutcome(referral[0], referral[1].id) if referral else None,
+        explain_all=failure_reasons,
     )
     run_campaign(run)
     return run

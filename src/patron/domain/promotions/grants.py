@@ -39,12 +39,22 @@ def _item_discount(ledger: Ledger, intent: i.ItemDiscount, origin: Origin) -> fx
     position = intent.position
     if position >= len(ledger.context.session.cart_items):
         raise EvaluationError(f"no cart item at position {position}")
-    price = (("item", position), "cart")
-    costs = (("item costs", position), "costs")
-    pools = {"price": (price,), "itemTotal": (price, costs), "additionalCosts": (costs,)}
-    value, desired = _cut(ledger, origin, intent.value, pools[intent.scope])
+    value, desired = _cut(ledger, origin, intent.value, _item_pools(position, intent.scope))
     name = intent.name if "#" in intent.name else f"{intent.name}#{position}"
     return fx.SetDiscountPerItem(name, value, position, intent.scope, desired)
+
+
+def _item_pools(position: int, scope: str) -> tuple[tuple[Any, ...], ...]:
+    """The pools a discount on one cart line takes from (see :mod:`.ledger`)."""
+    price = (("item", position), "cart")
+    costs = (("item costs", position), "costs")
+    if scope == "price":
+        return (price,)
+    if scope == "itemTotal":
+        return (price, costs)
+    if scope == "additionalCosts":
+        return (costs,)
+    raise KeyError(scope)
 
 
 def _cut(

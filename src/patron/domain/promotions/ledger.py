@@ -132,14 +132,21 @@ class Ledger:
     def available(self, pools: tuple[tuple[Any, ...], ...]) -> Decimal:
         """What is left in ``pools``: each a group of keys that a discount takes from at once
         (a line and the cart), so each group holds the least of its keys."""
-        return sum((min(self.left[key] for key in group) for group in pools), ZERO)
+        left = self.left
+        total = ZERO
+        for group in pools:
+            total += min([left[key] for key in group])
+        return total
 
     def take(self, pools: tuple[tuple[Any, ...], ...], amount: Decimal) -> None:
         """``amount`` out of ``pools``, in order (the caller checked it is there)."""
+        left = self.left
         for group in pools:
-            taken = min(amount, *(self.left[key] for key in group))
+            if not amount:
+                return  # (a zero discount, or taken in full from an earlier pool)
+            taken = min(amount, *[left[key] for key in group])
             for key in group:
-                self._set(self.left, key, self.left[key] - taken)
+                self._set(left, key, left[key] - taken)
             amount -= taken
 
     # -- budgets ---------------------------------------------------------------------------
@@ -172,7 +179,10 @@ class Ledger:
         return (origin.campaign.id, limit.action, limit.per_profile)
 
     def spend(self, origin: Origin, action: LimitAction, amount: Decimal) -> None:
-        for limit in origin.campaign.limits_of(action):
+        limits = origin.campaign.limits_of(action)
+        if not limits and origin.coupon is None:
+            return  # the common case: nothing counts this effect
+        for limit in limits:
             key = self._key(origin, limit)
             self._set(self.used, key, self.used.get(key, ZERO) + amount)
         coupon = origin.coupon

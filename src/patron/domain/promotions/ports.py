@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from patron.domain.promotions.campaigns import Campaign
+
+if TYPE_CHECKING:  # (campaign_records builds definitions: it imports this module)
+    from patron.domain.promotions.campaign_records import CampaignRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +19,7 @@ class CampaignDefinition:
     campaign: Campaign  # with ruleset None: the cache compiles it
     ruleset_id: int | None = None
     ruleset: Mapping[str, Any] | None = None
+    record: CampaignRecord | None = None  # the campaign as the API shows it
 
 
 class CampaignReader(Protocol):

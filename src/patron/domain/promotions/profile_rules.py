@@ -44,6 +44,7 @@ class ProfileChange:
     attributes: Mapping[str, Any]
     audiences: AudienceChanges | None = None
     evaluable_campaign_ids: tuple[int, ...] | None = None  # dry only
+    failure_reasons: bool = False  # explain every rule that did not fire (see evaluate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +79,21 @@ def profile_event(
             evaluable=change.evaluable_campaign_ids,
             attach=False,
             attributes=profile.traits(),
+            failure_reasons=change.failure_reasons,
         )
     else:
         (profile,) = update_profiles(unit, workspace_id, [(integration_id, change.attributes)], now)
         if change.audiences is not None:
             change_audiences(unit, profile, change.audiences, now)
         outcome = service.evaluate_event(
-            unit, caller, custom, now, dry=False, evaluable=None, attach=False
+            unit,
+            caller,
+            custom,
+            now,
+            dry=False,
+            evaluable=None,
+            attach=False,
+            failure_reasons=change.failure_reasons,
         )
         profile = find_profile(unit, workspace_id, integration_id) or profile
     latest = unit.latest_session_of_profile(caller.application_id, integration_id)

@@ -209,7 +209,7 @@ def _counted(creation: _Creation, created: CreatedCode, action: LimitAction) -> 
 def commit_rules(
     update: Update,
     outcome: SessionOutcome,
-    campaigns: dict[int, Campaign],
+    campaigns: Mapping[int, Campaign],
     skip: frozenset[RuleKey],
 ) -> SessionOutcome:
     """Store the codes rules created, an event's points and session attribute updates."""
@@ -308,7 +308,3 @@ def event_documents(
 ) -> list[Doc]:
     """The effects of ``kinds`` an event commits (not those of its session's own rules)."""
     return [d for d in effects if d["effectType"] in kinds and rule_key(d) not in skip]
-
-
-def campaign_map(campaigns: Iterable[Campaign]) -> dict[int, Campaign]:
-    return {campaign.id: campaign for campaign in campaigns}

@@ -25,7 +25,7 @@ as Talon keeps them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -57,7 +57,7 @@ class Closing:
     application_id: int
     session_id: str
     profile_id: str
-    campaigns: dict[int, Campaign]
+    campaigns: Mapping[int, Campaign]
     now: datetime
     effects: list[Doc]
     committed: dict[str, list[Doc]] = field(default_factory=dict)
@@ -99,7 +99,7 @@ def close(
     unit: SessionUnit,
     evaluation: Evaluation,
     documents: list[Doc],
-    campaigns: dict[int, Campaign],
+    campaigns: Mapping[int, Campaign],
     *,
     application_id: int,
     session_id: str,
@@ -126,7 +126,7 @@ def close(
 def commit_event_points(
     unit: SessionUnit,
     documents: list[Doc],
-    campaigns: dict[int, Campaign],
+    campaigns: Mapping[int, Campaign],
     *,
     application_id: int,
     session_id: str,

@@ -17,8 +17,13 @@ from patron.domain.promotions import effects as fx
 DISCOUNTS = ("setDiscount", "setDiscountPerItem")
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """``value`` with Decimals as numbers and datetimes as RFC 3339 text, recursively."""
+    if type(value) in _AS_IS:  # most values: one set lookup, no abstract-class checks
+        return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
@@ -37,7 +42,7 @@ def effect_document(effect: fx.Effect) -> dict[str, Any]:
         "ruleIndex": effect.rule_index,
         "ruleName": effect.rule_name,
         "effectType": effect.effect_type,
-        "props": plain(effect.props.props()),
+        "props": {name: plain(value) for name, value in effect.props.props().items()},
     }
     if effect.triggered_by_coupon is not None:
         document["triggeredByCoupon"] = effect.triggered_by_coupon

@@ -148,7 +148,3 @@ class SessionUnit(
     """Everything one session update reads and writes, in one transaction."""
 
     def get_campaign(self, application_id: int, campaign_id: int) -> CampaignRecord | None: ...
-
-    def campaigns_by_ids(
-        self, application_id: int, ids: Collection[int]
-    ) -> dict[int, CampaignRecord]: ...

@@ -53,6 +53,8 @@ class SessionOutcome:
     # The codes rules created and this write stored (or found stored: a re-evaluation).
     created_coupons: tuple[StoredCoupon, ...] = ()
     created_referrals: tuple[ReferralRecord, ...] = ()
+    # The campaigns evaluated (by id): what committing the effects reads of them.
+    campaigns: Mapping[int, Campaign] = field(default_factory=dict)
 
 
 Render = Callable[[SessionOutcome], Answer]
@@ -78,6 +80,7 @@ class Update:
     now: datetime
     dry: bool
     event: CustomEvent | None = None
+    failure_reasons: bool = False  # explain every rule that did not fire (responseContent)
 
 
 # -- steps -------------------------------------------------------------------------------------
@@ -193,7 +196,8 @@ def gather_context(
         coupons,
         referral,
         loyalty,
-        unit.campaign_usage([c.id for c in campaigns], who),
+        # Counters matter only where a limit reads them (budgets, coupon screening).
+        unit.campaign_usage([c.id for c in campaigns if c.limits], who),
         history,
     )
 

@@ -40,7 +40,6 @@ from patron.domain.promotions.locks import lock_profiles, lock_session
 from patron.domain.promotions.profile_rules import ProfileChange, ProfileOutcome, profile_event
 from patron.domain.promotions.rule_commit import (
     RuleKey,
-    campaign_map,
     commit_rules,
     session_rules,
     update_attributes,
@@ -116,13 +115,17 @@ class SessionService:
         now_override: datetime | None = None,
         idempotency: Idempotency | None = None,
         event: CustomEvent | None = None,
+        failure_reasons: bool = False,
     ) -> Answer:
-        """Update (or, dry, preview) the session ``session_id``; the answer as rendered."""
+        """Update (or, dry, preview) the session ``session_id``; the answer as rendered.
+
+        ``failure_reasons``: explain every rule that did not fire, for an answer that
+        shows them (else only those a code's verdict names)."""
         now = self._now(dry, now_override)
         check_session_id(session_id)
 
         def work(unit: SessionUnit) -> Answer:
-            update = Update(unit, caller, session_id, request, now, dry, event)
+            update = Update(unit, caller, session_id, request, now, dry, event, failure_reasons)
             if dry:
                 return render(self._dry(update))
             return kept_or_run(
@@ -140,6 +143,7 @@ class SessionService:
         dry: bool = False,
         evaluable_campaign_ids: tuple[int, ...] | None = None,
         idempotency: Idempotency | None = None,
+        failure_reasons: bool = False,
     ) -> Answer:
         """A custom event of a profile, evaluated with the profile's open session (if any)."""
         now = self.clock()
@@ -152,7 +156,13 @@ class SessionService:
                 now,
                 lambda: render(
                     self.evaluate_event(
-                        unit, caller, event, now, dry=dry, evaluable=evaluable_campaign_ids
+                        unit,
+                        caller,
+                        event,
+                        now,
+                        dry=dry,
+                        evaluable=evaluable_campaign_ids,
+                        failure_reasons=failure_reasons,
                     )
                 ),
             )
@@ -235,7 +245,7 @@ class SessionService:
             outcome = SessionOutcome(application, revoked, profile, effects, event)
             return self._settled(update, outcome)
         outcome = self._evaluated(update, application, session, profile, event)
-        campaigns = campaign_map(self.cache.current(unit, application.id).campaigns)
+        campaigns = outcome.campaigns
         outcome = commit_rules(update, outcome, campaigns, _skip(update, stored))
         if update.event is not None:  # an event leaves its session's own effects as they were
             kept = list(stored.effects) if stored is not None else []
@@ -285,12 +295,15 @@ class SessionService:
             context = replace(context, event=custom)
         ids = update.request.evaluable_campaign_ids if update.dry else None
         evaluation = evaluate(
-            context, compiled.campaigns, now, evaluable_campaign_ids=evaluable or ids
+            context,
+            compiled.campaigns,
+            now,
+            evaluable_campaign_ids=evaluable or ids,
+            failure_reasons=update.failure_reasons,
         )
         effects = [effect_document(effect) for effect in evaluation.effects]
-        ids = evaluation.triggered_campaigns
-        records = unit.campaigns_by_ids(application.id, ids) if ids else {}  # one query
-        triggered = tuple(records[i] for i in ids if i in records)
+        records = compiled.records  # the campaigns as evaluated, not re-read
+        triggered = tuple(records[i] for i in evaluation.triggered_campaigns if i in records)
 
         evaluated = replace(session, effects=effects)
         return SessionOutcome(
@@ -305,6 +318,7 @@ class SessionService:
             context.referral,
             tentative(context.loyalty, evaluation, now),
             update.dry,
+            campaigns=compiled.by_id,
         )
 
     def _record(
@@ -390,6 +404,7 @@ class SessionService:
         evaluable: tuple[int, ...] | None,
         attach: bool = True,
         attributes: Mapping[str, Any] | None = None,
+        failure_reasons: bool = False,
     ) -> SessionOutcome:
         """Evaluate (and, not dry, commit and record) an event of ``custom.profile_id``:
         with the profile's open session when ``attach``, else alone; ``attributes``
@@ -410,7 +425,9 @@ class SessionService:
             else None
         )
         session_id = open_session.integration_id if open_session else ""
-        update = Update(unit, caller, session_id, SessionRequest({}), now, dry, custom)
+        update = Update(
+            unit, caller, session_id, SessionRequest({}), now, dry, custom, failure_reasons
+        )
         if open_session is not None:
             session = open_session
         else:
@@ -444,8 +461,7 @@ class SessionService:
         profile = outcome.profile
         assert custom is not None
         skip = session_rules(open_session.effects) if open_session else frozenset()
-        campaigns = campaign_map(self.cache.current(unit, outcome.application.id).campaigns)
-        outcome = commit_rules(update, outcome, campaigns, skip)
+        outcome = commit_rules(update, outcome, outcome.campaigns, skip)
         properties = {
             "sessionId": session_id,
             "attributes": dict(custom.attributes),

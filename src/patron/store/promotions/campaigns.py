@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -45,17 +44,6 @@ class CampaignQueries(UnitBase):
             .order_by(campaigns.c.id)
         )
         return [_campaign(row) for row in self.connection.execute(query).mappings()]
-
-    def campaigns_by_ids(
-        self, application_id: int, ids: Collection[int]
-    ) -> dict[int, CampaignRecord]:
-        """The application's campaigns (not deleted) with these ids, by id: one query."""
-        query = select(campaigns).where(
-            campaigns.c.application_id == application_id,
-            campaigns.c.id.in_(list(ids)),
-            campaigns.c.deleted_at.is_(None),
-        )
-        return {row["id"]: _campaign(row) for row in self.connection.execute(query).mappings()}
 
     def delete_campaign(self, application_id: int, campaign_id: int, now: datetime) -> None:
         self.connection.execute(

@@ -89,6 +89,13 @@ async def test_the_session_story(shop: TalonShop, services: Services) -> None:
     assert [c.value for c in opened.coupons] == ["SPRING-1"]
     assert [c.name for c in opened.triggered_campaigns] == ["Spring"]
 
+    # The campaigns an answer names are those it was evaluated with: a rename shows at once.
+    workspace = await workspace_id(services, shop)
+    rename = {"name": "Spring!"}
+    await services.campaigns.update(workspace, shop.application_id, campaign_id, rename)
+    renamed = api.update_customer_session_v2("s1", session_request(CONTENT, profile_id="alice"))
+    assert [c.name for c in renamed.triggered_campaigns] == ["Spring!"]
+
     # A dry close previews, and changes nothing.
     preview = api.update_customer_session_v2(
         "s1",

@@ -47,8 +47,11 @@ class Scope:
     referral: Referral | None = None
     # Lambda variables, by the slot the compiler gave each (its nesting depth).
     frame: list[Any] = field(default_factory=lambda: [None] * 8)
-    # Binding values and history answers, computed at most once per scope.
+    # Binding values, computed at most once per scope.
     memo: dict[Any, Any] = field(default_factory=dict)
+    # Answers that depend on the context only (the customer's event history): one dict
+    # for every campaign of an evaluation, so 100 campaigns asking one question ask once.
+    shared: dict[Any, Any] = field(default_factory=dict)
 
 
 Run = Callable[[Scope], Any]

@@ -85,11 +85,8 @@ async def track_event_v2(request: Request) -> Response:
         raise Invalid.of([Problem("only with dry=true", "forceCompleteEvaluation")])
     silent = requests.silent(request)
     account = await requests.account_id(services, caller.workspace_id)
-    render = (
-        _silently
-        if silent
-        else partial(v2_answer, content=response_content(body), account_id=account)
-    )
+    content = response_content(body)
+    render = _silently if silent else partial(v2_answer, content=content, account_id=account)
     answer = await services.sessions.track_event(
         caller,
         event,
@@ -97,6 +94,7 @@ async def track_event_v2(request: Request) -> Response:
         dry=dry,
         evaluable_campaign_ids=_campaign_ids(body),
         idempotency=idempotency(request, body),
+        failure_reasons=not silent and "ruleFailureReasons" in content,
     )
     return answer_response(answer)
 

@@ -129,6 +129,7 @@ async def update_customer_profile_v2(request: Request, integration_id: str) -> R
             attributes,
             audiences,
             evaluable if dry and "evaluableCampaignIds" in body else None,
+            failure_reasons="ruleFailureReasons" in content,
         )
 
         async def evaluate() -> Response:

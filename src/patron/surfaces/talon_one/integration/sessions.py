@@ -50,14 +50,16 @@ async def update_customer_session_v2(request: Request, customer_session_id: str)
     now = now_parameter(request)
     session_request = parse_session_request(body)
     account = await requests.account_id(services, caller.workspace_id)
+    content = response_content(body)
     answer = await services.sessions.update(
         caller,
         customer_session_id,
         session_request,
-        render=partial(v2_answer, content=response_content(body), account_id=account),
+        render=partial(v2_answer, content=content, account_id=account),
         dry=dry,
         now_override=now,
         idempotency=idempotency(request, body),
+        failure_reasons="ruleFailureReasons" in content,
     )
     return answer_response(answer)
 

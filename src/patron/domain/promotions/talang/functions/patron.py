@@ -7,7 +7,7 @@ Completed", 30]`` counts the customer's events of that type in the last 30
 days (``["eventCount", type]``: ever), and ``["lastEventTime", type]`` is
 when the last one happened (failing if never: wrap it in ``catch``); both are
 answered by the caller's :class:`~patron.domain.promotions.model.EventHistory`,
-once per question per campaign evaluation.
+once per question per evaluation (whatever the campaigns asking it).
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ def _event_count(site: Site) -> Run:
 
     def run(scope: Scope) -> Decimal:
         event_type = as_string(runs[0](scope))
-        since = _since(scope, runs[1](scope)) if len(runs) > 1 else None
-        key = ("eventCount", event_type, since)
-        if key not in scope.memo:
-            scope.memo[key] = number(scope.context.history.count(event_type, since))
-        value: Decimal = scope.memo[key]
+        days = runs[1](scope) if len(runs) > 1 else None
+        key = ("eventCount", event_type, days)  # the window, not its start: cheaper to ask
+        if key not in scope.shared:
+            since = None if days is None else _since(scope, days)
+            scope.shared[key] = number(scope.context.history.count(event_type, since))
+        value: Decimal = scope.shared[key]
         return value
 
     return run
@@ -71,9 +72,9 @@ def _last_event(site: Site) -> Run:
     def run(scope: Scope) -> datetime:
         event_type = as_string(kind(scope))
         key = ("lastEventTime", event_type)
-        if key not in scope.memo:
-            scope.memo[key] = scope.context.history.last(event_type)
-        moment: datetime | None = scope.memo[key]
+        if key not in scope.shared:
+            scope.shared[key] = scope.context.history.last(event_type)
+        moment: datetime | None = scope.shared[key]
         if moment is None:
             raise EvaluationError(f"the customer has no {event_type!r} event")
         return moment
