@@ -62,7 +62,8 @@ def main(argv: list[str]) -> int:
     verb, args = (argv[0], argv[1:]) if argv else ("help", [])
     commands = {
         "run": [str(BIN / "patron"), "serve", *args],
-        "test": [str(BIN / "python"), "-m", "pytest", *args],
+        # One worker per core; a file's tests stay on one worker (their fixtures are shared).
+        "test": [str(BIN / "python"), "-m", "pytest", "-n", "auto", "--dist", "loadfile", *args],
         "lint": [
             str(BIN / "python"),
             "-m",
