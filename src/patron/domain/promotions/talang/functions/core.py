@@ -133,6 +133,9 @@ def _comparison(test: Callable[[Any, Any], bool]) -> Callable[[Site], Run]:
         runs = site.runs
         if len(runs) == 2:
             first, second = runs
+            if isinstance(site.args[1], Literal):  # a threshold: no call to read it
+                constant = site.args[1].value
+                return lambda scope: pair(first(scope), constant)
             return lambda scope: pair(first(scope), second(scope))
 
         def run(scope: Scope) -> bool:
@@ -149,6 +152,9 @@ def _equality(negate: bool) -> Callable[[Site], Run]:
         runs = site.runs
         if len(runs) == 2:
             first, second = runs
+            if isinstance(site.args[1], Literal):  # (= Item.Category "shoes"): no call to read it
+                constant = site.args[1].value
+                return lambda scope: equal(first(scope), constant) is not negate
             return lambda scope: equal(first(scope), second(scope)) is not negate
 
         def run(scope: Scope) -> bool:
