@@ -36,10 +36,11 @@ class CompiledCampaigns:
     campaigns: tuple[Campaign, ...]
     broken: Mapping[int, RulesetInvalid] = field(default_factory=dict)  # by campaign id
     records: Mapping[int, CampaignRecord] = field(default_factory=dict)  # by campaign id
+    # The campaigns by id, built once here rather than on every evaluation that commits.
+    by_id: Mapping[int, Campaign] = field(init=False)
 
-    @property
-    def by_id(self) -> dict[int, Campaign]:
-        return {campaign.id: campaign for campaign in self.campaigns}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {c.id: c for c in self.campaigns})
 
 
 def compile_campaigns(version: int, definitions: list[CampaignDefinition]) -> CompiledCampaigns:
