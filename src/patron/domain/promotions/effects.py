@@ -4,6 +4,11 @@ Every props class knows its Talon ``effect_type`` and spells its fields the
 Talon way (:meth:`EffectProps.props`: ``programId``, ``transactionUUID``…),
 leaving out optional fields that are not set. Money and points stay
 ``Decimal``; the surface writes them as JSON numbers.
+
+Effects are values that nothing changes once built, but their dataclasses are
+not ``frozen``: a session builds hundreds, and a frozen dataclass's
+``__init__`` (every field through ``object.__setattr__``) costs four times a
+plain one's.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class EffectProps:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SetDiscount(EffectProps):
     effect_type = "setDiscount"
     name: str
@@ -57,7 +62,7 @@ class SetDiscount(EffectProps):
     desired_value: Decimal | None = None  # set when the discount was cut to what was left
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SetDiscountPerItem(EffectProps):
     effect_type = "setDiscountPerItem"
     name: str  # "<name>#<position>"
@@ -67,13 +72,13 @@ class SetDiscountPerItem(EffectProps):
     desired_value: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AcceptCoupon(EffectProps):
     effect_type = "acceptCoupon"
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RejectCoupon(EffectProps):
     effect_type = "rejectCoupon"
     value: str
@@ -83,13 +88,13 @@ class RejectCoupon(EffectProps):
     details: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AcceptReferral(EffectProps):
     effect_type = "acceptReferral"
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RejectReferral(EffectProps):
     effect_type = "rejectReferral"
     value: str
@@ -99,20 +104,20 @@ class RejectReferral(EffectProps):
     details: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CouponCreated(EffectProps):
     effect_type = "couponCreated"
     value: str
     profile_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReferralCreated(EffectProps):
     effect_type = "referralCreated"
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AddLoyaltyPoints(EffectProps):
     effect_type = "addLoyaltyPoints"
     name: str
@@ -126,7 +131,7 @@ class AddLoyaltyPoints(EffectProps):
     desired_value: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeductLoyaltyPoints(EffectProps):
     effect_type = "deductLoyaltyPoints"
     rule_title: str
@@ -137,7 +142,7 @@ class DeductLoyaltyPoints(EffectProps):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShowNotification(EffectProps):
     effect_type = "showNotification"
     notification_type: str
@@ -145,7 +150,7 @@ class ShowNotification(EffectProps):
     body: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CustomEffect(EffectProps):
     effect_type = "customEffect"
     effect_id: int
@@ -153,7 +158,7 @@ class CustomEffect(EffectProps):
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AddFreeItem(EffectProps):
     effect_type = "addFreeItem"
     sku: str
@@ -161,14 +166,14 @@ class AddFreeItem(EffectProps):
     desired_quantity: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UpdateAttribute(EffectProps):
     effect_type = "updateAttribute"
     path: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Error(EffectProps):
     effect_type = "error"
     message: str
@@ -177,19 +182,19 @@ class Error(EffectProps):
 # -- rollbacks: emitted when a closed session is cancelled (a later step) ---------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RollbackCoupon(EffectProps):
     effect_type = "rollbackCoupon"
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RollbackReferral(EffectProps):
     effect_type = "rollbackReferral"
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RollbackDiscount(EffectProps):
     effect_type = "rollbackDiscount"
     name: str
@@ -198,7 +203,7 @@ class RollbackDiscount(EffectProps):
     scope: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RollbackAddedLoyaltyPoints(EffectProps):
     effect_type = "rollbackAddedLoyaltyPoints"
     program_id: int
@@ -208,7 +213,7 @@ class RollbackAddedLoyaltyPoints(EffectProps):
     transaction_uuid: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RollbackDeductedLoyaltyPoints(EffectProps):
     effect_type = "rollbackDeductedLoyaltyPoints"
     program_id: int
@@ -221,7 +226,7 @@ class RollbackDeductedLoyaltyPoints(EffectProps):
 NO_CAMPAIGN = -1  # campaignId/rulesetId/ruleIndex of effects tied to no campaign
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Effect:
     """One effect with where it came from (Talon's ``Effect`` envelope)."""
 
@@ -238,7 +243,7 @@ class Effect:
         return self.props.effect_type
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleFailureReason:
     """Why a rule did not fire (Talon's ``RuleFailureReason``; Patron fills ``details``)."""
 

@@ -137,7 +137,8 @@ def _rule(run: CampaignRun, rule: CompiledRule) -> None:
     except EvaluationError:
         holds = False
     if not holds:
-        if run.explains(rule):  # explaining re-runs parts of the condition: not for nothing
+        # Explaining re-runs parts of the condition: not for nothing.
+        if run.explain_all or (rule.uses_code and run.explains(rule)):
             index, details = explain(rule, scope)
             run.fail(rule, details, condition=index)
         if rule.failure_effects:

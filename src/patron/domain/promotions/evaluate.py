@@ -28,7 +28,7 @@ from patron.domain.promotions.campaigns import Campaign, select
 from patron.domain.promotions.engine import CampaignRun, CodeOutcome, run_campaign
 from patron.domain.promotions.ledger import CreatedCode, Ledger
 from patron.domain.promotions.model import Coupon, EvaluationContext, Referral
-from patron.domain.promotions.talang import Scope
+from patron.domain.promotions.talang import FRAME_SIZE, Scope
 from patron.domain.promotions.verdicts import (
     CouponRejection,
     Facts,
@@ -87,6 +87,7 @@ def evaluate(
     screened = _screen(context, facts)
     ledger = Ledger(context, now)
     shared: dict[Any, Any] = {}  # the context's answers, for every campaign (Scope.shared)
+    frame: list[Any] = [None] * FRAME_SIZE  # campaigns run one at a time: one frame for all
     effects: list[fx.Effect] = []
     failures: list[fx.RuleFailureReason] = []
     triggered: list[int] = []
@@ -94,7 +95,14 @@ def evaluate(
     accepted_referral = None
     for campaign in chosen:
         run = _run(
-            campaign, context, ledger, screened, now, shared=shared, failure_reasons=failure_reasons
+            campaign,
+            context,
+            ledger,
+            screened,
+            now,
+            shared=shared,
+            frame=frame,
+            failure_reasons=failure_reasons,
         )
         effects += run.effects
         failures += run.failures
@@ -132,6 +140,7 @@ def _run(
     now: datetime,
     *,
     shared: dict[Any, Any],
+    frame: list[Any],
     failure_reasons: bool,
 ) -> CampaignRun:
     in_scope = screened.coupons.get(campaign.id)
@@ -144,6 +153,7 @@ def _run(
         now,
         coupon=in_scope[2] if in_scope else None,
         referral=referral[1] if referral else None,
+        frame=frame,
         shared=shared,
     )
     run = CampaignRun(

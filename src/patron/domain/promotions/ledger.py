@@ -135,18 +135,25 @@ class Ledger:
         left = self.left
         total = ZERO
         for group in pools:
-            total += min([left[key] for key in group])
+            if len(group) == 1:  # (most pools: the cart, or the costs)
+                total += left[group[0]]
+            else:
+                total += min([left[key] for key in group])
         return total
 
     def take(self, pools: tuple[tuple[Any, ...], ...], amount: Decimal) -> None:
         """``amount`` out of ``pools``, in order (the caller checked it is there)."""
-        left = self.left
+        left, journal = self.left, self._journal
         for group in pools:
             if not amount:
                 return  # (a zero discount, or taken in full from an earlier pool)
             taken = min(amount, *[left[key] for key in group])
+            if not taken:
+                continue  # (this pool is empty: nothing to journal)
             for key in group:
-                self._set(left, key, left[key] - taken)
+                before = left[key]
+                journal.append((left, key, before))
+                left[key] = before - taken
             amount -= taken
 
     # -- budgets ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ return).
 
 from patron.domain.promotions.talang.errors import EvaluationError, RuleProblem, RulesetInvalid
 from patron.domain.promotions.talang.library import REGISTRY
-from patron.domain.promotions.talang.nodes import Node, Scope
+from patron.domain.promotions.talang.nodes import FRAME_SIZE, Node, Scope
 from patron.domain.promotions.talang.rules import (
     CompiledBinding,
     CompiledRule,
@@ -27,6 +27,7 @@ from patron.domain.promotions.talang.rules import (
 )
 
 __all__ = [
+    "FRAME_SIZE",
     "REGISTRY",
     "CompiledBinding",
     "CompiledRule",

@@ -21,6 +21,7 @@ from typing import Any
 
 from patron.domain.promotions.talang.errors import RuleProblem
 from patron.domain.promotions.talang.nodes import (
+    FRAME_SIZE,
     Call,
     Lambda,
     Literal,
@@ -32,6 +33,7 @@ from patron.domain.promotions.talang.nodes import (
     Scope,
 )
 from patron.domain.promotions.talang.paths import (
+    ROOT_ATTRIBUTES,
     ROOTS,
     PathRefused,
     compile_fields,
@@ -56,7 +58,7 @@ from patron.domain.promotions.talang.values import (
 )
 
 MAX_DEPTH = 32  # nesting of calls in one expression
-MAX_BLOCK_DEPTH = 8  # nesting of blocks (a filter inside a map…): the frame's size
+MAX_BLOCK_DEPTH = FRAME_SIZE  # nesting of blocks (a filter inside a map…)
 MAX_NODES = 2_000  # calls, paths and literals in one rule
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Effects the engine emits itself: a rule cannot call them.
@@ -73,6 +75,7 @@ class Binding:
 
     shape: Shape
     read: Run
+    slot: int | None = None  # a block parameter's frame slot
 
 
 @dataclass
@@ -88,7 +91,7 @@ class Names:
         def read(scope: Scope) -> Any:
             return scope.frame[slot]
 
-        return Names({**self.bindings, param: Binding(shape, read)}, self.depth + 1)
+        return Names({**self.bindings, param: Binding(shape, read, slot)}, self.depth + 1)
 
 
 class ExpressionCompiler:
@@ -282,20 +285,22 @@ class ExpressionCompiler:
             return self.refuse(f"{pointer}/{refused.index + 1}", str(refused), raw)
         (root_index, root_name), rest = parts[0], parts[1:]
         known = names.bindings.get(root_name)
+        origin: str | int | None = None
         if known is not None:
-            shape, read = known.shape, known.read
+            shape, read, origin = known.shape, known.read, known.slot
         elif root_name in ROOTS:
             shape, read = ROOTS[root_name]
+            origin = ROOT_ATTRIBUTES.get(root_name)
         else:
             candidates = sorted({*names.bindings, *ROOTS})
             message = f"unknown name {root_name!r} (known here: {', '.join(candidates)})"
             return self.refuse(f"{pointer}/{root_index + 1}", message, raw)
         try:
-            readers, shape = compile_fields(shape, rest)
+            fields, shape = compile_fields(shape, rest)
         except PathRefused as refused:
             return self.refuse(f"{pointer}/{refused.index + 1}", str(refused), raw)
         node = PathNode(read, shape, tuple(raw[1:]))
-        node.run = path_runner(read, readers, node.text)
+        node.run = path_runner(read, fields, node.text, origin)
         return node
 
     def _pairs(self, raw: list[Any], pointer: str, names: Names, depth: int) -> Node:

@@ -36,6 +36,9 @@ class CampaignView(Protocol):
     def tags(self) -> tuple[str, ...]: ...
 
 
+FRAME_SIZE = 8  # block variables: one slot per nesting level (the compiler's MAX_BLOCK_DEPTH)
+
+
 @dataclass(slots=True)
 class Scope:
     """Everything one campaign's rules see while they are evaluated."""
@@ -45,8 +48,9 @@ class Scope:
     now: datetime
     coupon: Coupon | None = None
     referral: Referral | None = None
-    # Lambda variables, by the slot the compiler gave each (its nesting depth).
-    frame: list[Any] = field(default_factory=lambda: [None] * 8)
+    # Lambda variables, by the slot the compiler gave each (its nesting depth). Scratch
+    # space: scopes evaluated one after another may share one.
+    frame: list[Any] = field(default_factory=lambda: [None] * FRAME_SIZE)
     # Binding values, computed at most once per scope.
     memo: dict[Any, Any] = field(default_factory=dict)
     # Answers that depend on the context only (the customer's event history): one dict

@@ -9,6 +9,7 @@ which fails the expression (``catch`` gives a default).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from patron.domain.promotions.talang.values import (
     Field,
     Kind,
     Shape,
+    attribute,
     list_of,
     map_of,
     normalize,
@@ -39,47 +41,47 @@ from patron.domain.promotions.talang.values import (
 )
 
 ITEM_FIELDS: Mapping[str, Field] = {
-    "Name": Field(STRING, lambda item: item.name),
-    "Sku": Field(STRING, lambda item: item.sku),
+    "Name": attribute(STRING, "name"),
+    "Sku": attribute(STRING, "sku"),
     "Quantity": Field(DECIMAL, lambda item: number(item.quantity)),
-    "Price": Field(DECIMAL, lambda item: item.price),
-    "Category": Field(STRING, lambda item: item.category),
-    "Attributes": Field(FREE_MAP, lambda item: item.attributes),
+    "Price": attribute(DECIMAL, "price"),
+    "Category": attribute(STRING, "category"),
+    "Attributes": attribute(FREE_MAP, "attributes"),
     "Position": Field(DECIMAL, lambda item: number(item.position)),
-    "AdditionalCosts": Field(DECIMAL, lambda item: item.additional_costs),
+    "AdditionalCosts": attribute(DECIMAL, "additional_costs"),
 }
 ITEM = record(ITEM_FIELDS)
 
 SESSION = record(
     {
-        "IntegrationId": Field(STRING, lambda s: s.integration_id),
-        "Total": Field(DECIMAL, lambda s: s.total),
-        "CartItemTotal": Field(DECIMAL, lambda s: s.cart_item_total),
-        "AdditionalCostTotal": Field(DECIMAL, lambda s: s.additional_cost_total),
-        "CartItems": Field(list_of(ITEM), lambda s: s.cart_items),
-        "Attributes": Field(FREE_MAP, lambda s: s.attributes),
-        "State": Field(STRING, lambda s: s.state),
-        "CouponCodes": Field(list_of(STRING), lambda s: s.coupon_codes),
-        "ReferralCode": Field(STRING, lambda s: s.referral_code),
+        "IntegrationId": attribute(STRING, "integration_id"),
+        "Total": attribute(DECIMAL, "total"),
+        "CartItemTotal": attribute(DECIMAL, "cart_item_total"),
+        "AdditionalCostTotal": attribute(DECIMAL, "additional_cost_total"),
+        "CartItems": attribute(list_of(ITEM), "cart_items"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
+        "State": attribute(STRING, "state"),
+        "CouponCodes": attribute(list_of(STRING), "coupon_codes"),
+        "ReferralCode": attribute(STRING, "referral_code"),
     }
 )
 
 PROFILE = record(
     {
-        "IntegrationId": Field(STRING, lambda p: p.integration_id),
-        "Attributes": Field(FREE_MAP, lambda p: p.attributes),
+        "IntegrationId": attribute(STRING, "integration_id"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
         "Audiences": Field(list_of(UNKNOWN), lambda p: normalize(p.audiences)),
         "ClosedSessions": Field(DECIMAL, lambda p: number(p.closed_sessions)),
-        "TotalSales": Field(DECIMAL, lambda p: p.total_sales),
+        "TotalSales": attribute(DECIMAL, "total_sales"),
         "Segments": Field(list_of(STRING), lambda p: tuple(p.segments)),
-        "Anonymous": Field(BOOLEAN, lambda p: p.anonymous),
+        "Anonymous": attribute(BOOLEAN, "anonymous"),
     }
 )
 
 EVENT = record(
     {
-        "Type": Field(STRING, lambda e: e.type),
-        "Attributes": Field(FREE_MAP, lambda e: e.attributes),
+        "Type": attribute(STRING, "type"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
     }
 )
 
@@ -97,13 +99,13 @@ def _optional_time(read: Callable[[Any], Any], what: str) -> Callable[[Any], Any
 COUPON = record(
     {
         "Id": Field(DECIMAL, lambda c: number(c.id)),
-        "Code": Field(STRING, lambda c: c.code),
-        "Attributes": Field(FREE_MAP, lambda c: c.attributes),
+        "Code": attribute(STRING, "code"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
         "UsageLimit": Field(DECIMAL, lambda c: number(c.usage_limit)),
         "UsageCounter": Field(DECIMAL, lambda c: number(c.usage_counter)),
-        "DiscountLimit": Field(DECIMAL, lambda c: c.discount_limit),
-        "DiscountCounter": Field(DECIMAL, lambda c: c.discount_counter),
-        "RecipientIntegrationId": Field(STRING, lambda c: c.recipient_integration_id),
+        "DiscountLimit": attribute(DECIMAL, "discount_limit"),
+        "DiscountCounter": attribute(DECIMAL, "discount_counter"),
+        "RecipientIntegrationId": attribute(STRING, "recipient_integration_id"),
         "StartDate": Field(TIME, _optional_time(lambda c: c.start_date, "coupon's start date")),
         "ExpiryDate": Field(TIME, _optional_time(lambda c: c.expiry_date, "coupon's expiry date")),
     }
@@ -112,21 +114,21 @@ COUPON = record(
 REFERRAL = record(
     {
         "Id": Field(DECIMAL, lambda r: number(r.id)),
-        "Code": Field(STRING, lambda r: r.code),
-        "Attributes": Field(FREE_MAP, lambda r: r.attributes),
-        "AdvocateIntegrationId": Field(STRING, lambda r: r.advocate_integration_id),
-        "FriendIntegrationId": Field(STRING, lambda r: r.friend_integration_id),
+        "Code": attribute(STRING, "code"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
+        "AdvocateIntegrationId": attribute(STRING, "advocate_integration_id"),
+        "FriendIntegrationId": attribute(STRING, "friend_integration_id"),
         "UsageLimit": Field(DECIMAL, lambda r: number(r.usage_limit)),
         "UsageCounter": Field(DECIMAL, lambda r: number(r.usage_counter)),
     }
 )
 
 _BALANCE_FIELDS: dict[str, Field] = {
-    "CurrentBalance": Field(DECIMAL, lambda b: b.current),
-    "PendingBalance": Field(DECIMAL, lambda b: b.pending),
-    "ExpiredBalance": Field(DECIMAL, lambda b: b.expired),
-    "SpentBalance": Field(DECIMAL, lambda b: b.spent),
-    "TentativeCurrentBalance": Field(DECIMAL, lambda b: b.tentative),
+    "CurrentBalance": attribute(DECIMAL, "current"),
+    "PendingBalance": attribute(DECIMAL, "pending"),
+    "ExpiredBalance": attribute(DECIMAL, "expired"),
+    "SpentBalance": attribute(DECIMAL, "spent"),
+    "TentativeCurrentBalance": attribute(DECIMAL, "tentative"),
 }
 BALANCE = record(_BALANCE_FIELDS)
 
@@ -138,27 +140,27 @@ def _of_main_ledger(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
 # A program's balance fields read its main ledger; "Subledgers.<id>" the others.
 _PROGRAM_FIELDS: dict[str, Field] = {
     **{name: Field(f.shape, _of_main_ledger(f.read)) for name, f in _BALANCE_FIELDS.items()},
-    "Name": Field(STRING, lambda p: p.name),
-    "Subledgers": Field(map_of(BALANCE), lambda p: p.subledgers),
+    "Name": attribute(STRING, "name"),
+    "Subledgers": attribute(map_of(BALANCE), "subledgers"),
 }
 PROGRAM = record(_PROGRAM_FIELDS)
 
 APPLICATION = record(
     {
         "Id": Field(DECIMAL, lambda a: number(a.id)),
-        "Name": Field(STRING, lambda a: a.name),
-        "Currency": Field(STRING, lambda a: a.currency),
-        "Timezone": Field(STRING, lambda a: a.timezone),
-        "Attributes": Field(FREE_MAP, lambda a: a.attributes),
+        "Name": attribute(STRING, "name"),
+        "Currency": attribute(STRING, "currency"),
+        "Timezone": attribute(STRING, "timezone"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
     }
 )
 
 CAMPAIGN = record(
     {
         "Id": Field(DECIMAL, lambda c: number(c.id)),
-        "Name": Field(STRING, lambda c: c.name),
-        "Attributes": Field(FREE_MAP, lambda c: c.attributes),
-        "Tags": Field(list_of(STRING), lambda c: c.tags),
+        "Name": attribute(STRING, "name"),
+        "Attributes": attribute(FREE_MAP, "attributes"),
+        "Tags": attribute(list_of(STRING), "tags"),
     }
 )
 
@@ -193,15 +195,24 @@ def _referral(scope: Scope) -> Any:
 
 Reader = Callable[[Scope], Any]
 
+# The roots that are always there, as the scope's attributes (a path of plain fields
+# from one of them reads as one attrgetter).
+ROOT_ATTRIBUTES: Mapping[str, str] = {
+    "Session": "context.session",
+    "Profile": "context.profile",
+    "Loyalty": "context.loyalty",
+    "Application": "context.application",
+    "Campaign": "campaign",
+}
 ROOTS: Mapping[str, tuple[Shape, Reader]] = {
-    "Session": (SESSION, lambda scope: scope.context.session),
-    "Profile": (PROFILE, lambda scope: scope.context.profile),
+    "Session": (SESSION, operator.attrgetter(ROOT_ATTRIBUTES["Session"])),
+    "Profile": (PROFILE, operator.attrgetter(ROOT_ATTRIBUTES["Profile"])),
     "Event": (EVENT, _event),
     "Coupon": (COUPON, _coupon),
     "Referral": (REFERRAL, _referral),
-    "Loyalty": (map_of(PROGRAM), lambda scope: scope.context.loyalty),
-    "Application": (APPLICATION, lambda scope: scope.context.application),
-    "Campaign": (CAMPAIGN, lambda scope: scope.campaign),
+    "Loyalty": (map_of(PROGRAM), operator.attrgetter(ROOT_ATTRIBUTES["Loyalty"])),
+    "Application": (APPLICATION, operator.attrgetter(ROOT_ATTRIBUTES["Application"])),
+    "Campaign": (CAMPAIGN, operator.attrgetter(ROOT_ATTRIBUTES["Campaign"])),
 }
 
 
@@ -226,25 +237,23 @@ def split_parts(raw: tuple[Any, ...]) -> list[tuple[int, str]]:
     return parts
 
 
-def compile_fields(
-    shape: Shape, parts: list[tuple[int, str]]
-) -> tuple[list[Callable[[Any], Any]], Shape]:
-    """The readers of the fields after the root, and the shape they end with."""
-    readers: list[Callable[[Any], Any]] = []
+def compile_fields(shape: Shape, parts: list[tuple[int, str]]) -> tuple[list[Field], Shape]:
+    """The fields read after the root, and the shape they end with."""
+    fields: list[Field] = []
     for index, name in parts:
         if shape.fields is not None:
             field = shape.fields.get(name)
             if field is None:
                 known = ", ".join(sorted(shape.fields))
                 raise PathRefused(f"no field {name!r} here (known: {known})", index)
-            readers.append(field.read)
+            fields.append(field)
             shape = field.shape
         elif not shape.kind & Kind.MAP:
             raise PathRefused(f"cannot read {name!r} of a value that has no fields", index)
         else:
-            readers.append(_key(name))
             shape = shape.item()
-    return readers, shape
+            fields.append(Field(shape, _key(name)))
+    return fields, shape
 
 
 def _key(name: str) -> Callable[[Any], Any]:
@@ -259,7 +268,24 @@ def _key(name: str) -> Callable[[Any], Any]:
     return read
 
 
-def path_runner(root: Reader, readers: list[Callable[[Any], Any]], text: str) -> Reader:
+def path_runner(root: Reader, fields: list[Field], text: str, origin: str | int | None) -> Reader:
+    """The path's reader. ``origin``: the root as the scope's attributes (``ROOT_ATTRIBUTES``)
+    or as a block variable's frame slot, if it is one of those (faster paths)."""
+    attributes = [field.attribute for field in fields]
+    if fields and all(attributes) and origin is not None:
+        # Plain attributes all the way: one attrgetter instead of a call per part.
+        if isinstance(origin, str):  # from a root always there: nothing can be missing
+            return operator.attrgetter(".".join([origin, *attributes]))  # type: ignore[list-item]
+        slot, get = origin, operator.attrgetter(".".join(attributes))  # type: ignore[arg-type]
+
+        def run_slot(scope: Scope) -> Any:
+            try:
+                return get(scope.frame[slot])
+            except (LookupError, AttributeError):  # an item of a list built at run time
+                raise EvaluationError(f"{text} is not set") from None
+
+        return run_slot
+    readers = [field.read for field in fields]
     if not readers:
         return root
     if len(readers) == 1:

@@ -15,6 +15,7 @@ cannot know (an attribute's type) is checked when it is read.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,14 @@ class Field:
 
     shape: Shape
     read: Callable[[Any], Any]
+    # The Python attribute ``read`` returns as it is, if that is all it does: a path of
+    # such fields compiles to one ``operator.attrgetter`` (see ``paths.path_runner``).
+    attribute: str | None = None
+
+
+def attribute(shape: Shape, name: str) -> Field:
+    """A field that is the record's Python attribute ``name``, unchanged."""
+    return Field(shape, operator.attrgetter(name), name)
 
 
 @dataclass(frozen=True, slots=True)
