@@ -256,10 +256,14 @@ def compile_fields(shape: Shape, parts: list[tuple[int, str]]) -> tuple[list[Fie
     return fields, shape
 
 
+_UNSET = object()  # a key the mapping does not have (cheaper than raising KeyError)
+
+
 def _key(name: str) -> Callable[[Any], Any]:
     def read(value: Any) -> Any:
         if isinstance(value, Mapping):
-            return normalize(value[name])  # KeyError: not set
+            found = value.get(name, _UNSET)
+            return found if found is _UNSET else normalize(found)
         fields = _FIELDS_BY_TYPE.get(type(value))
         if fields is None or name not in fields:
             raise LookupError(name)
@@ -293,9 +297,12 @@ def path_runner(root: Reader, fields: list[Field], text: str, origin: str | int 
 
         def run_one(scope: Scope) -> Any:
             try:
-                return only(root(scope))
+                value = only(root(scope))
             except (LookupError, AttributeError):
                 raise EvaluationError(f"{text} is not set") from None
+            if value is _UNSET:
+                raise EvaluationError(f"{text} is not set")
+            return value
 
         return run_one
 
@@ -304,8 +311,12 @@ def path_runner(root: Reader, fields: list[Field], text: str, origin: str | int 
         try:
             for read in readers:
                 value = read(value)
+                if value is _UNSET:
+                    break
         except (LookupError, AttributeError):
-            raise EvaluationError(f"{text} is not set") from None
+            value = _UNSET
+        if value is _UNSET:
+            raise EvaluationError(f"{text} is not set")
         return value
 
     return run

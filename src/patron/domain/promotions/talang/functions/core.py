@@ -49,7 +49,12 @@ def _and(site: Site) -> Run:
     runs = site.runs
     if len(runs) == 1:
         (only,) = runs
-        return lambda scope: as_bool(only(scope))
+
+        def run_one(scope: Scope) -> bool:
+            value = only(scope)
+            return value if value is True or value is False else as_bool(value)
+
+        return run_one
 
     def run(scope: Scope) -> bool:
         for each in runs:
@@ -129,13 +134,22 @@ def _comparison(test: Callable[[Any, Any], bool]) -> Callable[[Site], Run]:
             return test(a, b)
         return test(*_ordered(a, b))
 
+    def against(first: Run, constant: Any) -> Run:
+        if type(constant) is not Decimal:
+            return lambda scope: pair(first(scope), constant)
+
+        def run_number(scope: Scope) -> bool:
+            value = first(scope)
+            return test(value, constant) if type(value) is Decimal else pair(value, constant)
+
+        return run_number
+
     def build(site: Site) -> Run:
         runs = site.runs
         if len(runs) == 2:
             first, second = runs
             if isinstance(site.args[1], Literal):  # a threshold: no call to read it
-                constant = site.args[1].value
-                return lambda scope: pair(first(scope), constant)
+                return against(first, site.args[1].value)
             return lambda scope: pair(first(scope), second(scope))
 
         def run(scope: Scope) -> bool:
@@ -154,7 +168,15 @@ def _equality(negate: bool) -> Callable[[Site], Run]:
             first, second = runs
             if isinstance(site.args[1], Literal):  # (= Item.Category "shoes"): no call to read it
                 constant = site.args[1].value
-                return lambda scope: equal(first(scope), constant) is not negate
+                same = type(constant)
+
+                def run_literal(scope: Scope) -> bool:
+                    value = first(scope)
+                    if type(value) is same:  # (what equal() does first, without the call)
+                        return (value == constant) is not negate
+                    return equal(value, constant) is not negate
+
+                return run_literal
             return lambda scope: equal(first(scope), second(scope)) is not negate
 
         def run(scope: Scope) -> bool:

@@ -57,7 +57,8 @@ def _exists(site: Site) -> Run:
         frame = scope.frame
         for item in as_list(source(scope)):
             frame[slot] = item
-            if as_bool(body(scope)):
+            value = body(scope)
+            if value is True or (value is not False and as_bool(value)):
                 return True
         return False
 
@@ -86,7 +87,8 @@ def _filter(site: Site) -> Run:
         kept = []
         for item in as_list(source(scope)):
             frame[slot] = item
-            if as_bool(body(scope)):
+            value = body(scope)
+            if value is True or (value is not False and as_bool(value)):
                 kept.append(item)
         return tuple(kept)
 
