@@ -3,6 +3,7 @@ rule and session), attribute updates, an event's points, event history, profile 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -162,6 +163,13 @@ async def test_event_history_and_segments_reach_the_rules(services: Services) ->
         ),
     )
     now = utcnow()
+    # An order older than the rule's 30 days: it never counts.
+    long_ago = (now - timedelta(days=40)).isoformat()
+    old = {"type": "track", "userId": "alice", "event": "Order Completed",
+           "messageId": "order-old", "timestamp": long_ago}  # fmt: skip
+    message, problems = build_message(MessageType.TRACK, old, received_at=now)
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=caller.workspace_id, messages=[message])
     for number in range(2):
         document = {"type": "track", "userId": "alice", "event": "Order Completed",
                     "messageId": f"order-{number}", "timestamp": now.isoformat()}  # fmt: skip
@@ -172,6 +180,28 @@ async def test_event_history_and_segments_reach_the_rules(services: Services) ->
         assert seen.types() == []  # one order fewer than the rule wants
         await services.tracking.ingest(workspace_id=caller.workspace_id, messages=[message])
     await update(services, caller, "s9", seen, profileId="alice", cartItems=CART)
+    assert seen.types() == ["setDiscount"]
+
+
+async def test_the_last_event_time_reaches_the_rules(services: Services) -> None:
+    caller, _ = await shop(
+        services,
+        rule(
+            "recent",
+            ["and", [">", ["lastEventTime", "Order Completed"], "2020-01-01T00:00:00Z"]],
+            ["setDiscount", "recent", 1],
+        ),
+    )
+    seen = Recorder()
+    await update(services, caller, "s1", seen, profileId="alice", cartItems=CART)
+    assert seen.types() == []  # no order yet: the rule fails
+    now = utcnow()
+    document = {"type": "track", "userId": "alice", "event": "Order Completed",
+                "messageId": "order-1", "timestamp": now.isoformat()}  # fmt: skip
+    message, problems = build_message(MessageType.TRACK, document, received_at=now)
+    assert message is not None, problems
+    await services.tracking.ingest(workspace_id=caller.workspace_id, messages=[message])
+    await update(services, caller, "s2", seen, profileId="alice", cartItems=CART)
     assert seen.types() == ["setDiscount"]
 
 

@@ -138,7 +138,7 @@ def _rule(run: CampaignRun, rule: CompiledRule) -> None:
         holds = False
     if not holds:
         # Explaining re-runs parts of the condition: not for nothing.
-        if run.explain_all or (rule.uses_code and run.explains(rule)):
+        if run.explain_all or ((rule.uses_coupon or rule.uses_referral) and run.explains(rule)):
             index, details = explain(rule, scope)
             run.fail(rule, details, condition=index)
         if rule.failure_effects:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from patron.domain.promotions.referrals import ReferralRecord
 from patron.domain.promotions.session_ports import StoredSession
@@ -19,6 +19,18 @@ from patron.store.promotions.sessions import _session
 from patron.store.promotions.tables import customer_sessions, referrals
 from patron.store.schema import events
 from patron.store.unit_base import UnitBase
+
+# Rules ask these on every evaluation that reads the event history: built once (a
+# statement object reused keeps its compiled form and cache key), values bound per call.
+_OF_CUSTOMER = (
+    events.c.customer_id == bindparam("customer_id"),
+    events.c.workspace_id == bindparam("workspace_id"),
+    events.c.type == "track",
+    events.c.name == bindparam("name"),
+)
+_EVENT_COUNT = select(func.count()).where(*_OF_CUSTOMER)
+_EVENT_COUNT_SINCE = _EVENT_COUNT.where(events.c.timestamp >= bindparam("since"))
+_LAST_EVENT = select(func.max(events.c.timestamp)).where(*_OF_CUSTOMER)
 
 
 class RuleDataQueries(UnitBase):
@@ -33,26 +45,16 @@ class RuleDataQueries(UnitBase):
     def customer_event_count(
         self, workspace_id: str, customer_id: str, name: str, since: datetime | None
     ) -> int:
-        query = select(func.count()).where(
-            events.c.customer_id == customer_id,
-            events.c.workspace_id == workspace_id,
-            events.c.type == "track",
-            events.c.name == name,
-        )
-        if since is not None:
-            query = query.where(events.c.timestamp >= since)
-        return int(self.connection.scalar(query) or 0)
+        values = {"customer_id": customer_id, "workspace_id": workspace_id, "name": name}
+        if since is None:
+            return int(self.connection.scalar(_EVENT_COUNT, values) or 0)
+        return int(self.connection.scalar(_EVENT_COUNT_SINCE, {**values, "since": since}) or 0)
 
     def customer_last_event(
         self, workspace_id: str, customer_id: str, name: str
     ) -> datetime | None:
-        query = select(func.max(events.c.timestamp)).where(
-            events.c.customer_id == customer_id,
-            events.c.workspace_id == workspace_id,
-            events.c.type == "track",
-            events.c.name == name,
-        )
-        found: datetime | None = self.connection.scalar(query)
+        values = {"customer_id": customer_id, "workspace_id": workspace_id, "name": name}
+        found: datetime | None = self.connection.scalar(_LAST_EVENT, values)
         return found
 
     def latest_session_of_profile(

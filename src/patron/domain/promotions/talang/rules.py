@@ -60,10 +60,6 @@ class CompiledRule:
     uses_coupon: bool  # its condition calls couponValid: it can accept a coupon
     uses_referral: bool
 
-    @property
-    def uses_code(self) -> bool:
-        return self.uses_coupon or self.uses_referral
-
     def conjuncts(self) -> tuple[Node, ...]:
         """The parts of the condition a failure reason's ``conditionIndex`` counts."""
         if isinstance(self.condition, Call) and self.condition.name == "and":
