@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from patron.domain.promotions.model import Coupon, Profile, Referral
-from patron.domain.promotions.talang import REGISTRY, EvaluationError, intents
+from patron.domain.promotions.talang import REGISTRY, EvaluationError, compile_expression, intents
 from tests.domain.promotions.support import NOW, D, make_scope, value
 
 ITEMS = [".", "Session", "CartItems"]
@@ -317,6 +317,19 @@ def test_effect_function_returns_its_intent(expression: Any, expected: Any) -> N
 def test_effect_function_failure(expression: Any, message: str) -> None:
     with pytest.raises(EvaluationError, match=message):
         value(expression)
+
+
+def test_a_call_of_literals_is_computed_once_when_compiled() -> None:
+    scope = make_scope()
+    discount = compile_expression(["setDiscount", "10 off", 10])
+    assert discount.run(scope) is discount.run(scope)  # one intent, built when compiled
+    total = compile_expression(["+", 1, 2])
+    assert total.run(scope) is total.run(scope) == D("3")
+    # A call that fails is left to fail each time it runs, as without the folding.
+    failing = compile_expression(["/", 1, 0])
+    for _ in range(2):
+        with pytest.raises(EvaluationError, match="DivisionByZero"):
+            failing.run(scope)
 
 
 def test_every_function_of_the_table_is_tested_here() -> None:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from patron.domain.promotions.talang.nodes import Lambda, Node, Run
+from patron.domain.promotions.talang.errors import EvaluationError
+from patron.domain.promotions.talang.intents import Intent
+from patron.domain.promotions.talang.nodes import Lambda, Literal, Node, Run
 from patron.domain.promotions.talang.values import ANY, Kind, Shape
 
 Returns = Shape | Callable[["Site"], Shape]
@@ -97,7 +101,7 @@ def strict(
 ) -> Function:
     """A function of its argument values: every argument is evaluated, in order, first."""
     return Function(
-        name, (Overload(params, result, rest),), lambda site: apply(impl, site.runs), summary
+        name, (Overload(params, result, rest),), lambda site: folded(impl, site), summary
     )
 
 
@@ -116,6 +120,24 @@ def scoped(
     )
 
 
+# Values a folded call may hand to every evaluation: nothing a caller could change.
+_IMMUTABLE = (str, bool, Decimal, datetime, tuple, Intent)
+
+
+def folded(impl: Callable[..., Any], site: Site) -> Run:
+    """``apply``; but a call whose arguments are all literals is computed here, once (a
+    function of its arguments alone gives the same value every time: ``["setDiscount",
+    "10 off", 10]``). A call that fails is left to fail when evaluated, as it would."""
+    if site.args and all(isinstance(arg, Literal) for arg in site.args):
+        try:
+            value = impl(*[arg.value for arg in site.args])  # type: ignore[attr-defined]
+        except EvaluationError:
+            return apply(impl, site.runs)
+        if isinstance(value, _IMMUTABLE):
+            return lambda _scope: value
+    return apply(impl, site.runs)
+
+
 def apply(impl: Callable[..., Any], runs: Sequence[Run]) -> Run:
     # One closure per arity: no list is built for the common short calls.
     if len(runs) == 0:
@@ -126,6 +148,9 @@ def apply(impl: Callable[..., Any], runs: Sequence[Run]) -> Run:
     if len(runs) == 2:
         first, second = runs
         return lambda scope: impl(first(scope), second(scope))
+    if len(runs) == 3:
+        one, two, three = runs
+        return lambda scope: impl(one(scope), two(scope), three(scope))
     return lambda scope: impl(*[run(scope) for run in runs])
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from patron.domain.promotions.talang.errors import EvaluationError
 from patron.domain.promotions.talang.intents import NOOP
 from patron.domain.promotions.talang.nodes import Literal, Run, Scope
-from patron.domain.promotions.talang.registry import Function, Overload, Site, strict
+from patron.domain.promotions.talang.registry import Function, Overload, Site, folded, strict
 from patron.domain.promotions.talang.values import (
     ANY,
     ARITHMETIC,
@@ -355,8 +355,4 @@ FUNCTIONS: list[Function] = [
 
 
 def _apply_all(impl: Callable[..., Any], site: Site) -> Run:
-    runs = site.runs
-    if len(runs) == 2:
-        first, second = runs
-        return lambda scope: impl(first(scope), second(scope))
-    return lambda scope: impl(*[run(scope) for run in runs])
+    return folded(impl, site)

@@ -33,7 +33,7 @@ from typing import Any
 from patron.domain.promotions.talang import intents
 from patron.domain.promotions.talang.errors import EvaluationError
 from patron.domain.promotions.talang.nodes import Literal, Node
-from patron.domain.promotions.talang.registry import Function, Overload, Site, apply
+from patron.domain.promotions.talang.registry import Function, Overload, Site, folded
 from patron.domain.promotions.talang.values import (
     EFFECT,
     VALUE,
@@ -163,7 +163,7 @@ def _effect(
 
 
 def _build(impl: Callable[..., Any], site: Site) -> Any:
-    return apply(impl, site.runs)
+    return folded(impl, site)
 
 
 FUNCTIONS: list[Function] = [
