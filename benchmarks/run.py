@@ -669,14 +669,14 @@ def sessions_scenario(bench: Bench, kind: str) -> None:
             for i in run_json([*apply, "--json"], env)["issued"]
         }
         track = server_.measure("track", args)
-        # Interleaved rounds, so both figures see the same machine: on a shared one its
-        # speed drifts by a third from minute to minute. Each figure is its median round.
+        # Paired rounds: the two figures of a round are measured back to back, so they
+        # see the same machine (a shared one's speed drifts by a third from minute to
+        # minute). The figures shown are the round whose ratio is the median.
         rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for _ in range(1 if args.smoke else SESSION_ROUNDS):
             empty = server_.measure("session", args, keys["none"])
             rounds.append((empty, server_.measure("session", args, keys["busy"])))
-    empty = median_round([empty for empty, _busy in rounds])
-    busy = median_round([busy for _empty, busy in rounds])
+    empty, busy = median_pair(rounds)
     bench.store(
         kind,
         "sessions",
@@ -691,18 +691,33 @@ def sessions_scenario(bench: Bench, kind: str) -> None:
             empty["requests_per_s"],
             "the same updates, 0 campaigns",
             0.5,
-            f"{latency_note(busy)} (0 campaigns: {latency_note(empty)}); /v1/track "
-            f"{track['requests_per_s']:,.0f} req/s in the same run; {cpu_note(busy)}",
+            f"{latency_note(busy)} (0 campaigns: {latency_note(empty)}); ratio of each round "
+            f"{round_ratios(rounds)}; /v1/track {track['requests_per_s']:,.0f} req/s in the "
+            f"same run; {cpu_note(busy)}",
         )
     )
 
 
-SESSION_ROUNDS = 3
+SESSION_ROUNDS = 5
 
 
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round with the median requests/s."""
-    return sorted(rounds, key=lambda figures: figures["requests_per_s"])[len(rounds) // 2]
+def round_ratios(rounds: list[tuple[dict[str, Any], dict[str, Any]]]) -> str:
+    return ", ".join(
+        f"{measured['requests_per_s'] / max(reference['requests_per_s'], 1e-9):.0%}"
+        for reference, measured in rounds
+    )
+
+
+def median_pair(
+    rounds: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (reference, measured) round whose ratio of requests/s is the median."""
+
+    def ratio(pair: tuple[dict[str, Any], dict[str, Any]]) -> float:
+        reference, measured = pair
+        return float(measured["requests_per_s"]) / max(float(reference["requests_per_s"]), 1e-9)
+
+    return sorted(rounds, key=ratio)[len(rounds) // 2]
 
 
 def promotions_setup(campaigns: int) -> dict[str, Any]:
