@@ -5,9 +5,9 @@ evaluates to ``Discount("10% off", x)``. The engine then applies a rule's
 intents together — against what is left of the cart and of each budget — and
 either emits them all as effects or, if one cannot be applied, none.
 
-Intents are never changed once built; like the effects they become
-they are plain dataclasses rather than frozen ones, which cost four times as
-much to build.
+Intents are never changed once built but, like the effects they become,
+they are plain dataclasses: a frozen one costs four times as much to build,
+and a session builds hundreds.
 """
 
 from __future__ import annotations
