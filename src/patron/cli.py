@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 import sys
@@ -121,20 +120,9 @@ def serve(
         shown,
         listener.getsockname()[1],
     )
-    _settle_heap()
     server.run(sockets=[listener])
     if not server.started:
         raise typer.Exit(3)  # as uvicorn exits when the app fails to start
-
-
-def _settle_heap() -> None:
-    """Take what start-up built (modules, classes, functions: most of the heap) out of the
-    garbage collector's full passes, which would otherwise walk it every few seconds under
-    load — about 100 ms a pass, paid by whichever request is running."""
-    import patron.app  # noqa: F401 (the application's modules, imported before the freeze)
-
-    gc.collect()
-    gc.freeze()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -19,7 +19,7 @@ its own order whatever the campaigns.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +67,18 @@ class _Screened:
     rejections: list[tuple[int, Rejection]]  # (code index, rejection); the referral's is last
 
 
+@dataclass(slots=True)
+class _Common:
+    """What every campaign of one evaluation shares."""
+
+    now: datetime
+    failure_reasons: bool
+    # The context's answers, asked once for all campaigns (Scope.shared).
+    answers: dict[Any, Any] = field(default_factory=dict)
+    # Campaigns run one at a time: one frame of block variables for all (Scope.frame).
+    frame: list[Any] = field(default_factory=lambda: [None] * FRAME_SIZE)
+
+
 def evaluate(
     context: EvaluationContext,
     campaigns: Iterable[Campaign],
@@ -86,24 +98,14 @@ def evaluate(
     facts = Facts(every, {c.id for c in chosen}, context.profile, context.usage, now)
     screened = _screen(context, facts)
     ledger = Ledger(context, now)
-    shared: dict[Any, Any] = {}  # the context's answers, for every campaign (Scope.shared)
-    frame: list[Any] = [None] * FRAME_SIZE  # campaigns run one at a time: one frame for all
+    common = _Common(now, failure_reasons)
     effects: list[fx.Effect] = []
     failures: list[fx.RuleFailureReason] = []
     triggered: list[int] = []
     accepted: list[Accepted] = []
     accepted_referral = None
     for campaign in chosen:
-        run = _run(
-            campaign,
-            context,
-            ledger,
-            screened,
-            now,
-            shared=shared,
-            frame=frame,
-            failure_reasons=failure_reasons,
-        )
+        run = _run(campaign, context, ledger, screened, common)
         effects += run.effects
         failures += run.failures
         if run.fired:
@@ -137,11 +139,7 @@ def _run(
     context: EvaluationContext,
     ledger: Ledger,
     screened: _Screened,
-    now: datetime,
-    *,
-    shared: dict[Any, Any],
-    frame: list[Any],
-    failure_reasons: bool,
+    common: _Common,
 ) -> CampaignRun:
     in_scope = screened.coupons.get(campaign.id)
     referral = screened.referral
@@ -150,11 +148,11 @@ def _run(
     scope = Scope(
         context,
         campaign,
-        now,
+        common.now,
         coupon=in_scope[2] if in_scope else None,
         referral=referral[1] if referral else None,
-        frame=frame,
-        shared=shared,
+        frame=common.frame,
+        shared=common.answers,
     )
     run = CampaignRun(
         campaign,
@@ -162,7 +160,7 @@ def _run(
         ledger,
         coupon=CodeOutcome(in_scope[1], in_scope[2].id) if in_scope else None,
         referral=CodeOutcome(referral[0], referral[1].id) if referral else None,
-        explain_all=failure_reasons,
+        explain_all=common.failure_reasons,
     )
     run_campaign(run)
     return run
