@@ -36,7 +36,7 @@ CONDITION = CR.REJECTED_BY_CONDITION.value  # the referral reasons end the same 
 EFFECT = CR.EFFECT_COULD_NOT_BE_APPLIED.value
 
 
-@dataclass
+@dataclass(slots=True)
 class CodeOutcome:
     """What the rules made of the campaign's coupon (or referral) in scope."""
 
@@ -61,7 +61,7 @@ class CodeOutcome:
             self.condition_index, self.effect_index = index, None
 
 
-@dataclass
+@dataclass(slots=True)
 class CampaignRun:
     campaign: Campaign
     scope: Scope

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from patron.domain.promotions import codes
@@ -44,6 +45,7 @@ def _item_discount(ledger: Ledger, intent: i.ItemDiscount, origin: Origin) -> fx
     return fx.SetDiscountPerItem(name, value, position, intent.scope, desired)
 
 
+@lru_cache(maxsize=4096)  # (one tuple per line and scope, not one per discount)
 def _item_pools(position: int, scope: str) -> tuple[tuple[Any, ...], ...]:
     """The pools a discount on one cart line takes from (see :mod:`.ledger`)."""
     price = (("item", position), "cart")
