@@ -132,8 +132,12 @@ def run_campaign(run: CampaignRun) -> None:
 
 def _rule(run: CampaignRun, rule: CompiledRule) -> None:
     scope = run.scope
+    holds = True
     try:
-        holds = rule.condition.run(scope) is True
+        for check in rule.checks:  # (the condition's top ``and``, run part by part)
+            if check(scope) is not True:
+                holds = False
+                break
     except EvaluationError:
         holds = False
     if not holds:

@@ -17,7 +17,7 @@ Each is evaluated at most once per campaign evaluation, when first read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from patron.domain.promotions.talang.compiler import (
@@ -59,6 +59,12 @@ class CompiledRule:
     extra: Mapping[str, Any]
     uses_coupon: bool  # its condition calls couponValid: it can accept a coupon
     uses_referral: bool
+    # The condition as the engine tests it: the top ``and``'s parts, in turn (what the
+    # ``and`` does, one call fewer per rule; the first part that is not true fails it).
+    checks: tuple[Run, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", tuple(part.run for part in self.conjuncts()))
 
     def conjuncts(self) -> tuple[Node, ...]:
         """The parts of the condition a failure reason's ``conditionIndex`` counts."""
