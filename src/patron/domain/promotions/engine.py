@@ -68,6 +68,7 @@ class CampaignRun:
     ledger: Ledger
     coupon: CodeOutcome | None = None
     referral: CodeOutcome | None = None
+    # Where its effects and failure reasons go (evaluate() passes one list for all campaigns).
     effects: list[fx.Effect] = field(default_factory=list)
     failures: list[fx.RuleFailureReason] = field(default_factory=list)
     fired: bool = False

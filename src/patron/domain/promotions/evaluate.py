@@ -77,6 +77,9 @@ class _Common:
     answers: dict[Any, Any] = field(default_factory=dict)
     # Campaigns run one at a time: one frame of block variables for all (Scope.frame).
     frame: list[Any] = field(default_factory=lambda: [None] * FRAME_SIZE)
+    # Every campaign's effects and failure reasons, in the order the campaigns run.
+    effects: list[fx.Effect] = field(default_factory=list)
+    failures: list[fx.RuleFailureReason] = field(default_factory=list)
 
 
 def evaluate(
@@ -99,15 +102,12 @@ def evaluate(
     screened = _screen(context, facts)
     ledger = Ledger(context, now)
     common = _Common(now, failure_reasons)
-    effects: list[fx.Effect] = []
-    failures: list[fx.RuleFailureReason] = []
+    effects, failures = common.effects, common.failures
     triggered: list[int] = []
     accepted: list[Accepted] = []
     accepted_referral = None
     for campaign in chosen:
         run = _run(campaign, context, ledger, screened, common)
-        effects += run.effects
-        failures += run.failures
         if run.fired:
             triggered.append(campaign.id)
         if run.coupon is not None:
@@ -160,6 +160,8 @@ def _run(
         ledger,
         coupon=CodeOutcome(in_scope[1], in_scope[2].id) if in_scope else None,
         referral=CodeOutcome(referral[0], referral[1].id) if referral else None,
+        effects=common.effects,
+        failures=common.failures,
         explain_all=common.failure_reasons,
     )
     run_campaign(run)
