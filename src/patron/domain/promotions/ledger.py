@@ -143,7 +143,7 @@ class Ledger:
 
     def take(self, pools: tuple[tuple[Any, ...], ...], amount: Decimal) -> None:
         """``amount`` out of ``pools``, in order (the caller checked it is there)."""
-        left, journal = self.left, self._journal
+        left = self.left
         for group in pools:
             if not amount:
                 return  # (a zero discount, or taken in full from an earlier pool)
@@ -151,9 +151,7 @@ class Ledger:
             if not taken:
                 continue  # (this pool is empty: nothing to journal)
             for key in group:
-                before = left[key]
-                journal.append((left, key, before))
-                left[key] = before - taken
+                self._set(left, key, left[key] - taken)
             amount -= taken
 
     # -- budgets ---------------------------------------------------------------------------

@@ -42,10 +42,7 @@ def effect_document(effect: fx.Effect) -> dict[str, Any]:
         "ruleIndex": effect.rule_index,
         "ruleName": effect.rule_name,
         "effectType": effect.effect_type,
-        "props": {
-            name: value if type(value) in _AS_IS else plain(value)  # (most: no call)
-            for name, value in effect.props.props().items()
-        },
+        "props": {name: plain(value) for name, value in effect.props.props().items()},
     }
     if effect.triggered_by_coupon is not None:
         document["triggeredByCoupon"] = effect.triggered_by_coupon

@@ -275,12 +275,12 @@ def _key(name: str) -> Callable[[Any], Any]:
 def path_runner(root: Reader, fields: list[Field], text: str, origin: str | int | None) -> Reader:
     """The path's reader. ``origin``: the root as the scope's attributes (``ROOT_ATTRIBUTES``)
     or as a block variable's frame slot, if it is one of those (faster paths)."""
-    attributes = [field.attribute for field in fields]
-    if fields and all(attributes) and origin is not None:
+    attributes = [field.attribute for field in fields if field.attribute]
+    if fields and len(attributes) == len(fields) and origin is not None:
         # Plain attributes all the way: one attrgetter instead of a call per part.
         if isinstance(origin, str):  # from a root always there: nothing can be missing
-            return operator.attrgetter(".".join([origin, *attributes]))  # type: ignore[list-item]
-        slot, get = origin, operator.attrgetter(".".join(attributes))  # type: ignore[arg-type]
+            return operator.attrgetter(".".join([origin, *attributes]))
+        slot, get = origin, operator.attrgetter(".".join(attributes))
 
         def run_slot(scope: Scope) -> Any:
             try:

@@ -128,11 +128,12 @@ def folded(impl: Callable[..., Any], site: Site) -> Run:
     """``apply``; but a call whose arguments are all literals is computed here, once (a
     function of its arguments alone gives the same value every time: ``["setDiscount",
     "10 off", 10]``). A call that fails is left to fail when evaluated, as it would."""
-    if site.args and all(isinstance(arg, Literal) for arg in site.args):
+    literals = [arg.value for arg in site.args if isinstance(arg, Literal)]
+    if site.args and len(literals) == len(site.args):
         try:
-            value = impl(*[arg.value for arg in site.args])  # type: ignore[attr-defined]
+            value = impl(*literals)
         except EvaluationError:
-            return apply(impl, site.runs)
+            value = None  # (and so not folded)
         if isinstance(value, _IMMUTABLE):
             return lambda _scope: value
     return apply(impl, site.runs)

@@ -324,7 +324,7 @@ FUNCTIONS: list[Function] = [
                 (Kind.DECIMAL | Kind.STRING,) * 2, _plus_shape, rest=Kind.DECIMAL | Kind.STRING
             ),
         ),
-        lambda site: _apply_all(_plus, site),
+        lambda site: folded(_plus, site),
         "the sum of numbers, or strings joined",
     ),
     _math("-", ARITHMETIC.subtract, "the first minus the others"),
@@ -348,11 +348,7 @@ FUNCTIONS: list[Function] = [
     Function(
         "round",
         (Overload((Kind.DECIMAL,), DECIMAL), Overload((Kind.DECIMAL,) * 2, DECIMAL)),
-        lambda site: _apply_all(_rounded(ROUND_HALF_UP), site),
+        lambda site: folded(_rounded(ROUND_HALF_UP), site),
         "rounded half up to the given decimal places (0 by default; Patron)",
     ),
 ]
-
-
-def _apply_all(impl: Callable[..., Any], site: Site) -> Run:
-    return folded(impl, site)
